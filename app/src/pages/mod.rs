@@ -1,0 +1,11 @@
+//! One module per page.
+
+pub mod admin;
+pub mod cohorts;
+mod form;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod profile;
+pub mod signup;
+pub mod teach;

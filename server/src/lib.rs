@@ -1,0 +1,30 @@
+//! EduScale's backend library (native only): the database, Redis, accounts and
+//! the operational endpoints. The `app` crate reaches it from server functions
+//! (under its `ssr` feature) and the binary wires it into one axum server.
+//!
+//! Everything a request needs travels in one [`AppState`], cloned cheaply (pools
+//! and `Arc`s inside).
+
+pub mod auth;
+pub mod db;
+pub mod ops;
+pub mod redis;
+
+use std::sync::Arc;
+
+/// What every handler and server function can reach: pools and settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The PostgreSQL pool.
+    pub db: sqlx::PgPool,
+    /// The Redis command pool, the subscriber and this deployment's key prefix.
+    pub redis: redis::Redis,
+    /// Password, session and rate-limit settings.
+    pub auth: Arc<auth::AuthSettings>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("auth", &self.auth).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,55 @@
+//! The command line (clap). `eduscale` with no command serves.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// EduScale: learning paths, coding battles, a sandboxed runner and insights.
+#[derive(Debug, Parser)]
+#[command(name = "eduscale", version, about, long_about = None)]
+pub struct Cli {
+    /// Read settings from this TOML file (default: ./eduscale.toml when it exists).
+    #[arg(long, global = true, env = "EDUSCALE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the web app on LEPTOS_SITE_ADDR until SIGTERM or Ctrl-C.
+    Serve,
+    /// Create the database if needed and apply every pending migration, then exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `eduscale user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account with any role (sign-up on the web only makes learners).
+    Create(CreateUser),
+}
+
+/// `eduscale user create`
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    /// The log-in e-mail.
+    #[arg(long)]
+    pub email: String,
+    /// learner, instructor or admin.
+    #[arg(long, default_value = "learner")]
+    pub role: String,
+    /// The name others see (default: the part of the e-mail before the @).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The password; read from EDUSCALE_USER_PASSWORD, or generated and printed when absent.
+    #[arg(long, env = "EDUSCALE_USER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Succeed without changes when the e-mail already has an account (for scripts run twice).
+    #[arg(long)]
+    pub if_missing: bool,
+}
