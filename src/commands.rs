@@ -22,7 +22,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let leptos = config.leptos_options()?;
     let state = connect(&config).await?;
     db::migrate(&state.db, &config.database_url).await?;
-    eduscale_server::ops::recorder();
     let router = web::router(web::WebState { app: state.clone(), leptos }, config.body_limit_bytes);
     let served = web::serve(router, config.site_addr).await;
     state.db.close().await;

@@ -41,6 +41,8 @@ impl FromRef<WebState> for LeptosOptions {
 
 /// The whole web app.
 pub fn router(state: WebState, body_limit: usize) -> Router {
+    // Metrics recorded before the recorder exists are lost: install it first.
+    ops::recorder();
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
     let context = move || provide_context(app_state.clone());
