@@ -13,8 +13,17 @@ use std::sync::Arc;
 /// Connects to PostgreSQL and Redis and builds the shared state.
 pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
     let pool = db::connect(&config.database_url, config.db_max_connections).await?;
-    let redis = Redis::connect(&config.redis_url, config.redis_pool_size, KeyPrefix::new(&config.redis_prefix)).await?;
-    Ok(AppState { db: pool, redis, auth: Arc::new(config.auth_settings()) })
+    let redis = Redis::connect(
+        &config.redis_url,
+        config.redis_pool_size,
+        KeyPrefix::new(&config.redis_prefix),
+    )
+    .await?;
+    Ok(AppState {
+        db: pool,
+        redis,
+        auth: Arc::new(config.auth_settings()),
+    })
 }
 
 /// `eduscale serve`: migrate, then serve until a signal.
@@ -22,7 +31,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let leptos = config.leptos_options()?;
     let state = connect(&config).await?;
     db::migrate(&state.db, &config.database_url).await?;
-    let router = web::router(web::WebState { app: state.clone(), leptos }, config.body_limit_bytes);
+    let router = web::router(
+        web::WebState {
+            app: state.clone(),
+            leptos,
+        },
+        config.body_limit_bytes,
+    );
     let served = web::serve(router, config.site_addr).await;
     state.db.close().await;
     state.redis.quit().await;
@@ -33,7 +48,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let pool = db::connect(&config.database_url, 2).await?;
     db::migrate(&pool, &config.database_url).await?;
-    println!("database {} is up to date", db::redact(&config.database_url));
+    println!(
+        "database {} is up to date",
+        db::redact(&config.database_url)
+    );
     Ok(())
 }
 
@@ -47,7 +65,12 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
 async fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<()> {
     let email = Email::parse(&args.email)?;
     let role = Role::parse(&args.role)?;
-    let default_name = email.as_str().split('@').next().unwrap_or("user").to_owned();
+    let default_name = email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or("user")
+        .to_owned();
     let name = DisplayName::parse(args.name.as_deref().unwrap_or(&default_name))?;
     let (password, generated) = match args.password {
         Some(p) => (p, false),
@@ -58,7 +81,10 @@ async fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<()> {
     db::migrate(&pool, &config.database_url).await?;
     match accounts::create(&pool, &email, &name, &password, role).await {
         Ok(user) => {
-            println!("created {} ({}) as {}", user.email, user.display_name, user.role);
+            println!(
+                "created {} ({}) as {}",
+                user.email, user.display_name, user.role
+            );
             if generated {
                 println!("password: {}", password.expose());
             }
@@ -78,7 +104,9 @@ fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
     loop {
-        let p: String = (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        let p: String = (0..20)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
         if p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(char::is_alphabetic) {
             return p;
         }

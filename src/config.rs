@@ -118,7 +118,9 @@ impl Config {
 
     /// Extracts and validates.
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| ConfigError::Read(e.to_string()))?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Read(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -157,7 +159,11 @@ impl Config {
         if self.redis_prefix.contains(char::is_whitespace) {
             problems.push("EDUSCALE_REDIS_PREFIX must not contain spaces".into());
         }
-        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
     }
 
     /// The account rules the server runs with.
@@ -183,13 +189,21 @@ impl Config {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closures must return figment's own (large) error type"
+)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_point_at_local_services() {
-        let c = Config::from_figment(Figment::from(Serialized::defaults(Config::default()))).unwrap();
-        assert_eq!(c.database_url, "postgres://postgres@127.0.0.1:5432/eduscale");
+        let c =
+            Config::from_figment(Figment::from(Serialized::defaults(Config::default()))).unwrap();
+        assert_eq!(
+            c.database_url,
+            "postgres://postgres@127.0.0.1:5432/eduscale"
+        );
         assert_eq!(c.redis_url, "redis://127.0.0.1:6379");
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
     }
@@ -197,7 +211,10 @@ mod tests {
     #[test]
     fn environment_overrides_the_file_and_the_file_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("eduscale.toml", "redis_url = \"redis://10.0.0.9:6379\"\ndb_max_connections = 7\n")?;
+            jail.create_file(
+                "eduscale.toml",
+                "redis_url = \"redis://10.0.0.9:6379\"\ndb_max_connections = 7\n",
+            )?;
             jail.set_env("DATABASE_URL", "postgres://app@db:5432/edu");
             jail.set_env("LEPTOS_SITE_ADDR", "0.0.0.0:8080");
             jail.set_env("EDUSCALE_REDIS_PREFIX", "staging:");
@@ -218,7 +235,10 @@ mod tests {
             jail.set_env("REDIS_URL", "nope");
             jail.set_env("EDUSCALE_DB_MAX_CONNECTIONS", "0");
             let e = Config::load(None).unwrap_err().to_string();
-            assert!(e.contains("DATABASE_URL") && e.contains("REDIS_URL") && e.contains("DB_MAX"), "{e}");
+            assert!(
+                e.contains("DATABASE_URL") && e.contains("REDIS_URL") && e.contains("DB_MAX"),
+                "{e}"
+            );
             Ok(())
         });
     }
@@ -227,7 +247,12 @@ mod tests {
     fn unknown_keys_in_the_file_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("eduscale.toml", "databse_url = \"postgres://x@y/z\"\n")?;
-            assert!(Config::load(None).unwrap_err().to_string().contains("databse_url"));
+            assert!(
+                Config::load(None)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("databse_url")
+            );
             Ok(())
         });
     }
@@ -236,7 +261,12 @@ mod tests {
     fn passwords_in_urls_are_not_echoed() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DATABASE_URL", "mysql://u:hunter2@h/db");
-            assert!(!Config::load(None).unwrap_err().to_string().contains("hunter2"));
+            assert!(
+                !Config::load(None)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("hunter2")
+            );
             Ok(())
         });
     }
@@ -250,11 +280,24 @@ mod tests {
         let cargo = &cargo["workspace"]["metadata"]["leptos"][0];
         let runtime: toml::Value = toml::from_str(LEPTOS_TOML).unwrap();
         let runtime = &runtime["package"]["metadata"]["leptos"];
-        for key in ["output-name", "site-root", "site-pkg-dir", "site-addr", "reload-port"] {
-            assert_eq!(cargo.get(key), runtime.get(key), "{key} differs between Cargo.toml and Leptos.toml");
+        for key in [
+            "output-name",
+            "site-root",
+            "site-pkg-dir",
+            "site-addr",
+            "reload-port",
+        ] {
+            assert_eq!(
+                cargo.get(key),
+                runtime.get(key),
+                "{key} differs between Cargo.toml and Leptos.toml"
+            );
         }
         let defaults = Config::default();
-        assert_eq!(runtime["site-addr"].as_str(), Some(defaults.site_addr.to_string().as_str()));
+        assert_eq!(
+            runtime["site-addr"].as_str(),
+            Some(defaults.site_addr.to_string().as_str())
+        );
         assert_eq!(runtime["site-root"].as_str(), defaults.site_root.to_str());
     }
 

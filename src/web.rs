@@ -49,8 +49,13 @@ pub fn router(state: WebState, body_limit: usize) -> Router {
     let leptos = state.leptos.clone();
     Router::new()
         .route("/api/{*fn_name}", post(server_fn).get(server_fn))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<WebState, _>(context, shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            WebState,
+            _,
+        >(context, shell))
         .merge(ops::router())
         .layer(auth::session::layer(&state.app))
         .layer(RequestBodyLimitLayer::new(body_limit))
@@ -70,9 +75,12 @@ pub async fn serve(router: Router, addr: SocketAddr) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({e}); is another server running? Set LEPTOS_SITE_ADDR to use another address"))?;
     tracing::info!(%addr, "listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -46,7 +46,10 @@ pub enum AppError {
 }
 
 fn first_message(list: &[Invalid]) -> String {
-    list.first().map_or_else(|| "Some fields need another look.".to_owned(), |i| i.message.clone())
+    list.first().map_or_else(
+        || "Some fields need another look.".to_owned(),
+        |i| i.message.clone(),
+    )
 }
 
 impl AppError {
@@ -69,7 +72,10 @@ impl AppError {
     /// The message for `field`, if this error names it.
     pub fn field(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Invalid(list) => list.iter().find(|i| i.field == field).map(|i| i.message.clone()),
+            AppError::Invalid(list) => list
+                .iter()
+                .find(|i| i.field == field)
+                .map(|i| i.message.clone()),
             _ => None,
         }
     }
@@ -80,12 +86,16 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let error = match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_) => {
-                AppError::BadRequest("The request could not be read; check the form and try again.".into())
-            }
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => AppError::BadRequest(
+                "The request could not be read; check the form and try again.".into(),
+            ),
             ServerFnErrorErr::Request(_) => {
                 if cfg!(feature = "ssr") {
-                    AppError::BadRequest("The request could not be read (too large or cut short).".into())
+                    AppError::BadRequest(
+                        "The request could not be read (too large or cut short).".into(),
+                    )
                 } else {
                     AppError::Unreachable
                 }
@@ -105,10 +115,10 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 pub fn set_status(error: &AppError) {
     use leptos::prelude::use_context;
-    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
-            options.set_status(status);
-        }
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+    {
+        options.set_status(status);
     }
 }
 
@@ -127,13 +137,19 @@ impl From<eduscale_server::auth::AuthError> for AppError {
         use eduscale_server::auth::AuthError as A;
         match e {
             A::Invalid(list) => AppError::Invalid(list),
-            A::EmailTaken => AppError::Conflict("An account with that e-mail already exists; log in instead.".into()),
+            A::EmailTaken => AppError::Conflict(
+                "An account with that e-mail already exists; log in instead.".into(),
+            ),
             A::BadCredentials => AppError::Unauthorized("E-mail or password is wrong.".into()),
             A::RateLimited { retry_after_s } => AppError::RateLimited(retry_after_s),
             A::NotSignedIn => AppError::Unauthorized("Please log in.".into()),
             A::Forbidden => AppError::Forbidden,
-            A::UnknownInvite => AppError::NotFound("No cohort has that invite code; check it with your instructor.".into()),
-            A::ExpiredInvite => AppError::Gone("That invite code has expired; ask your instructor for a new one.".into()),
+            A::UnknownInvite => AppError::NotFound(
+                "No cohort has that invite code; check it with your instructor.".into(),
+            ),
+            A::ExpiredInvite => AppError::Gone(
+                "That invite code has expired; ask your instructor for a new one.".into(),
+            ),
             A::UnknownCohort => AppError::NotFound("No such cohort.".into()),
             A::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error in a server function");

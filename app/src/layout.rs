@@ -42,7 +42,11 @@ pub fn Header() -> impl IntoView {
 }
 
 #[component]
-fn Nav(me: Option<Me>, open: ReadSignal<bool>, on_pick: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Nav(
+    me: Option<Me>,
+    open: ReadSignal<bool>,
+    on_pick: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let auth = use_auth();
     let role = me.as_ref().map_or("visitor", |m| m.role.as_str());
     let links: Vec<(&'static str, &'static str)> = match me.as_ref().map(|m| m.role) {
@@ -94,7 +98,10 @@ fn Nav(me: Option<Me>, open: ReadSignal<bool>, on_pick: impl Fn() + Copy + Send 
 }
 
 fn initial(name: &str) -> String {
-    name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default()
+    name.chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default()
 }
 
 /// The footer.

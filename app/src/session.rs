@@ -25,10 +25,21 @@ pub fn provide_auth() {
     let log_in = ServerAction::<LogIn>::new();
     let log_out = ServerAction::<LogOut>::new();
     let me = Resource::new_blocking(
-        move || (sign_up.version().get(), log_in.version().get(), log_out.version().get()),
+        move || {
+            (
+                sign_up.version().get(),
+                log_in.version().get(),
+                log_out.version().get(),
+            )
+        },
         |_| who_am_i(),
     );
-    provide_context(Auth { sign_up, log_in, log_out, me });
+    provide_context(Auth {
+        sign_up,
+        log_in,
+        log_out,
+        me,
+    });
 }
 
 /// The [`Auth`] of this app.

@@ -42,9 +42,9 @@ impl Email {
         };
         let domain_ok = !domain.contains('@')
             && domain.contains('.')
-            && domain.split('.').all(|label| {
-                !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
-            });
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
         if local.is_empty() || local.len() > 64 || !domain_ok {
             return bad("That does not look like an e-mail address, as in ada@example.com.");
         }
@@ -86,13 +86,22 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(Invalid::new("display_name", "Choose a name others will see."));
+            return Err(Invalid::new(
+                "display_name",
+                "Choose a name others will see.",
+            ));
         }
         if name.chars().count() > DISPLAY_NAME_MAX {
-            return Err(Invalid::new("display_name", "Keep your name to 50 characters."));
+            return Err(Invalid::new(
+                "display_name",
+                "Keep your name to 50 characters.",
+            ));
         }
         if has_control(name) {
-            return Err(Invalid::new("display_name", "A name is one line of plain text."));
+            return Err(Invalid::new(
+                "display_name",
+                "A name is one line of plain text.",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -128,8 +137,8 @@ pub struct NewPassword(String);
 
 /// Passwords so common that length alone does not make them safe.
 const COMMON: &[&str] = &[
-    "password", "123456", "qwerty", "letmein", "welcome", "iloveyou", "admin", "abc123",
-    "monkey", "dragon", "football", "baseball", "sunshine", "princess", "eduscale",
+    "password", "123456", "qwerty", "letmein", "welcome", "iloveyou", "admin", "abc123", "monkey",
+    "dragon", "football", "baseball", "sunshine", "princess", "eduscale",
 ];
 
 impl NewPassword {
@@ -158,13 +167,17 @@ impl NewPassword {
         }
         let folded = raw.to_lowercase();
         let core: String = folded.chars().filter(|c| c.is_alphabetic()).collect();
-        if COMMON.iter().any(|c| folded.starts_with(c) && core.len() <= c.len() + 1) {
+        if COMMON
+            .iter()
+            .any(|c| folded.starts_with(c) && core.len() <= c.len() + 1)
+        {
             return bad("That password is on every attacker's list; choose another.");
         }
-        if let Some(local) = email.and_then(|e| e.as_str().split('@').next()) {
-            if local.len() >= 4 && folded.contains(local) {
-                return bad("Do not build your password from your e-mail address.");
-            }
+        if let Some(local) = email.and_then(|e| e.as_str().split('@').next())
+            && local.len() >= 4
+            && folded.contains(local)
+        {
+            return bad("Do not build your password from your e-mail address.");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -212,7 +225,10 @@ impl Role {
             "learner" => Ok(Role::Learner),
             "instructor" => Ok(Role::Instructor),
             "admin" => Ok(Role::Admin),
-            _ => Err(Invalid::new("role", "A role is learner, instructor or admin.")),
+            _ => Err(Invalid::new(
+                "role",
+                "A role is learner, instructor or admin.",
+            )),
         }
     }
 
@@ -246,9 +262,11 @@ impl SignUp {
         let display_name = DisplayName::parse(display_name);
         let password = NewPassword::parse(password, email.as_ref().ok());
         match (email, display_name, password) {
-            (Ok(email), Ok(display_name), Ok(password)) => {
-                Ok(Self { email, display_name, password })
-            }
+            (Ok(email), Ok(display_name), Ok(password)) => Ok(Self {
+                email,
+                display_name,
+                password,
+            }),
             (e, n, p) => Err([e.err(), n.err(), p.err()].into_iter().flatten().collect()),
         }
     }
@@ -261,12 +279,25 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn email_without_at_or_dot_is_refused() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@-x.com", "ada@x..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@-x.com",
+            "ada@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -279,11 +310,17 @@ mod tests {
 
     #[test]
     fn display_name_rules() {
-        assert_eq!(DisplayName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            DisplayName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(51)).is_err());
         assert!(DisplayName::parse("line\nbreak").is_err());
-        assert!(DisplayName::parse(&"é".repeat(50)).is_ok(), "characters, not bytes, are counted");
+        assert!(
+            DisplayName::parse(&"é".repeat(50)).is_ok(),
+            "characters, not bytes, are counted"
+        );
     }
 
     #[test]

@@ -30,10 +30,13 @@ impl InviteCode {
             .map(|c| c.to_ascii_uppercase())
             .collect();
         if symbols.is_empty() {
-            return Err(Invalid::new("code", "Enter the invite code your instructor gave you."));
+            return Err(Invalid::new(
+                "code",
+                "Enter the invite code your instructor gave you.",
+            ));
         }
-        let valid = symbols.len() == INVITE_LEN
-            && symbols.bytes().all(|b| INVITE_ALPHABET.contains(&b));
+        let valid =
+            symbols.len() == INVITE_LEN && symbols.bytes().all(|b| INVITE_ALPHABET.contains(&b));
         if !valid {
             return Err(Invalid::new(
                 "code",
@@ -87,13 +90,22 @@ impl CohortName {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(Invalid::new("name", "Give the cohort a name, e.g. \"Python, autumn 2026\"."));
+            return Err(Invalid::new(
+                "name",
+                "Give the cohort a name, e.g. \"Python, autumn 2026\".",
+            ));
         }
         if name.chars().count() > COHORT_NAME_MAX {
-            return Err(Invalid::new("name", "Keep the cohort's name to 80 characters."));
+            return Err(Invalid::new(
+                "name",
+                "Keep the cohort's name to 80 characters.",
+            ));
         }
         if has_control(name) {
-            return Err(Invalid::new("name", "A cohort's name is one line of plain text."));
+            return Err(Invalid::new(
+                "name",
+                "A cohort's name is one line of plain text.",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -124,13 +136,24 @@ mod tests {
 
     #[test]
     fn invite_code_forgives_case_and_dashes() {
-        assert_eq!(InviteCode::parse("abcd efgh").unwrap().as_str(), "ABCD-EFGH");
+        assert_eq!(
+            InviteCode::parse("abcd efgh").unwrap().as_str(),
+            "ABCD-EFGH"
+        );
         assert_eq!(InviteCode::parse("ABCDEFGH").unwrap().as_str(), "ABCD-EFGH");
     }
 
     #[test]
     fn invite_code_refuses_look_alikes_and_wrong_length() {
-        for bad in ["", "ABCD-EFG", "ABCD-EFGHJ", "ABCD-EFG0", "OBCD-EFGH", "ABCD-EFGI", "ABCD_EFGH"] {
+        for bad in [
+            "",
+            "ABCD-EFG",
+            "ABCD-EFGHJ",
+            "ABCD-EFG0",
+            "OBCD-EFGH",
+            "ABCD-EFGI",
+            "ABCD_EFGH",
+        ] {
             assert!(InviteCode::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -139,7 +162,10 @@ mod tests {
     fn cohort_name_rules() {
         assert!(CohortName::parse("  ").is_err());
         assert!(CohortName::parse(&"n".repeat(81)).is_err());
-        assert_eq!(CohortName::parse(" Python 101 ").unwrap().as_str(), "Python 101");
+        assert_eq!(
+            CohortName::parse(" Python 101 ").unwrap().as_str(),
+            "Python 101"
+        );
     }
 
     proptest! {

@@ -15,7 +15,10 @@ pub struct Invalid {
 impl Invalid {
     /// A rejection of `field` with `message`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), message: message.into() }
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 

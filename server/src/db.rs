@@ -44,12 +44,20 @@ pub fn redact(url: &str) -> String {
 /// Opens a pool of `max_connections`, creating the database if the server has none of that name.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
     let shown = redact(url);
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|e| DbError::BadUrl { url: shown.clone(), reason: e.to_string() })?;
-    let unreachable = |e: sqlx::Error| DbError::Unreachable { url: shown.clone(), reason: short(&e) };
+    let options = PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl {
+        url: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let unreachable = |e: sqlx::Error| DbError::Unreachable {
+        url: shown.clone(),
+        reason: short(&e),
+    };
     let exists = tokio::time::timeout(Duration::from_secs(10), Postgres::database_exists(url))
         .await
-        .map_err(|_| DbError::Unreachable { url: shown.clone(), reason: "timed out".into() })?
+        .map_err(|_| DbError::Unreachable {
+            url: shown.clone(),
+            reason: "timed out".into(),
+        })?
         .map_err(unreachable)?;
     if !exists {
         tracing::info!(url = %shown, "creating the database");
@@ -65,10 +73,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError>
 
 /// Applies every migration not yet applied.
 pub async fn migrate(pool: &PgPool, url: &str) -> Result<(), DbError> {
-    MIGRATOR
-        .run(pool)
-        .await
-        .map_err(|e| DbError::Migration { url: redact(url), reason: e.to_string() })
+    MIGRATOR.run(pool).await.map_err(|e| DbError::Migration {
+        url: redact(url),
+        reason: e.to_string(),
+    })
 }
 
 /// The first line of an error: enough to act on, no driver internals.

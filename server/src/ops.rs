@@ -22,9 +22,14 @@ static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 /// The process's Prometheus recorder, installed on first use.
 pub fn recorder() -> &'static PrometheusHandle {
     RECORDER.get_or_init(|| {
-        let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+        let buckets = [
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+        ];
         let builder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &buckets)
+            .set_buckets_for_metric(
+                Matcher::Full("http_request_duration_seconds".into()),
+                &buckets,
+            )
             .unwrap_or_else(|_| PrometheusBuilder::new());
         match builder.install_recorder() {
             Ok(handle) => handle,
@@ -62,8 +67,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let postgres = tokio::time::timeout(deadline, sqlx::query("SELECT 1").execute(&state.db))
         .await
         .is_ok_and(|r| r.is_ok());
-    let redis = tokio::time::timeout(deadline, state.redis.ping()).await.unwrap_or(false);
-    let status = if postgres && redis { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let redis = tokio::time::timeout(deadline, state.redis.ping())
+        .await
+        .unwrap_or(false);
+    let status = if postgres && redis {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(Readiness { postgres, redis })).into_response()
 }
 
@@ -72,7 +83,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
     metrics::gauge!("db_pool_idle_connections").set(state.db.num_idle() as f64);
     metrics::gauge!("redis_pool_connections").set(state.redis.pool.size() as f64);
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         recorder().render(),
     )
         .into_response()
@@ -93,6 +107,7 @@ pub async fn track(request: Request, next: Next) -> Response {
         ("status", response.status().as_u16().to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     response
 }

@@ -64,9 +64,14 @@ impl Redis {
     /// Connects a pool of `size` connections and the subscriber, and checks both answer.
     pub async fn connect(url: &str, size: usize, prefix: KeyPrefix) -> Result<Self, RedisError> {
         let shown = crate::db::redact(url);
-        let config = Config::from_url(url)
-            .map_err(|e| RedisError::BadUrl { url: shown.clone(), reason: e.to_string() })?;
-        let unreachable = |e: Error| RedisError::Unreachable { url: shown.clone(), reason: e.details().to_owned() };
+        let config = Config::from_url(url).map_err(|e| RedisError::BadUrl {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let unreachable = |e: Error| RedisError::Unreachable {
+            url: shown.clone(),
+            reason: e.details().to_owned(),
+        };
         let mut builder = Builder::from_config(config);
         builder
             .with_connection_config(|c| {
@@ -92,11 +97,18 @@ impl Redis {
             }
             Err(_) => {
                 let _ = pool.quit().await;
-                return Err(RedisError::Unreachable { url: shown, reason: "timed out".into() });
+                return Err(RedisError::Unreachable {
+                    url: shown,
+                    reason: "timed out".into(),
+                });
             }
         }
         let _resubscribe = subscriber.manage_subscriptions();
-        Ok(Self { pool, subscriber, prefix })
+        Ok(Self {
+            pool,
+            subscriber,
+            prefix,
+        })
     }
 
     /// Whether the command pool answers a PING (for `/readyz`).

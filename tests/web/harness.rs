@@ -49,10 +49,24 @@ impl TestApp {
     pub async fn with_settings(db: PgPool, settings: AuthSettings) -> Self {
         let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         let prefix = KeyPrefix::new(&format!("test:{}:", uuid::Uuid::new_v4()));
-        let redis = Redis::connect(&url, 2, prefix).await.expect("Redis for tests");
-        let state = AppState { db, redis, auth: Arc::new(settings) };
-        let leptos = eduscale::config::Config::default().leptos_options().expect("Leptos.toml");
-        let router = router(WebState { app: state.clone(), leptos }, BODY_LIMIT);
+        let redis = Redis::connect(&url, 2, prefix)
+            .await
+            .expect("Redis for tests");
+        let state = AppState {
+            db,
+            redis,
+            auth: Arc::new(settings),
+        };
+        let leptos = eduscale::config::Config::default()
+            .leptos_options()
+            .expect("Leptos.toml");
+        let router = router(
+            WebState {
+                app: state.clone(),
+                leptos,
+            },
+            BODY_LIMIT,
+        );
         Self { router, state }
     }
 
@@ -63,15 +77,24 @@ impl TestApp {
 
     /// A client whose requests come from `ip`.
     pub fn client_from(&self, ip: [u8; 4]) -> Client {
-        let router = self.router.clone().layer(MockConnectInfo(SocketAddr::from((ip, 40000))));
-        Client { router, cookie: Arc::new(Mutex::new(None)) }
+        let router = self
+            .router
+            .clone()
+            .layer(MockConnectInfo(SocketAddr::from((ip, 40000))));
+        Client {
+            router,
+            cookie: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Deletes every Redis key this test wrote.
     pub async fn cleanup(self) {
         let pool = &self.state.redis.pool;
         let pattern = format!("{}*", self.state.redis.prefix.as_str());
-        let keys: Vec<String> = pool.custom(fred::cmd!("KEYS"), vec![pattern]).await.unwrap_or_default();
+        let keys: Vec<String> = pool
+            .custom(fred::cmd!("KEYS"), vec![pattern])
+            .await
+            .unwrap_or_default();
         if !keys.is_empty() {
             let _: () = pool.del(keys).await.expect("delete test keys");
         }
@@ -90,16 +113,35 @@ impl Client {
     /// Calls the server function at `/api/{name}` with form fields.
     pub async fn call(&self, name: &str, fields: &[(&str, &str)]) -> Reply {
         let body = serde_urlencoded(fields);
-        self.send_raw(Method::POST, &format!("/api/{name}"), "application/x-www-form-urlencoded", body.into_bytes()).await
+        self.send_raw(
+            Method::POST,
+            &format!("/api/{name}"),
+            "application/x-www-form-urlencoded",
+            body.into_bytes(),
+        )
+        .await
     }
 
     /// A GET of `path`.
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(Request::builder().method(Method::GET).uri(path).body(Body::empty()).expect("request")).await
+        self.send(
+            Request::builder()
+                .method(Method::GET)
+                .uri(path)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
     }
 
     /// A request with any method, content type and bytes.
-    pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let request = Request::builder()
             .method(method)
             .uri(path)
@@ -112,23 +154,52 @@ impl Client {
 
     async fn send(&self, mut request: Request<Body>) -> Reply {
         if let Some(cookie) = self.cookie.lock().expect("jar").clone() {
-            request.headers_mut().insert(header::COOKIE, cookie.parse().expect("cookie header"));
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie header"));
         }
-        let response = self.router.clone().oneshot(request).await.expect("router never fails");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router never fails");
         let (parts, body) = response.into_parts();
-        if let Some(set) = parts.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()) {
+        if let Some(set) = parts
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+        {
             let pair = set.split(';').next().unwrap_or_default().to_owned();
             let cleared = set.contains("Max-Age=0") || pair.ends_with('=');
             *self.cookie.lock().expect("jar") = (!cleared).then_some(pair);
         }
         let bytes = body.collect().await.expect("body").to_bytes();
-        Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// Signs a learner up; panics unless it worked.
     pub async fn sign_up(&self, email: &str, password: &str) -> Reply {
-        let reply = self.call("sign_up", &[("email", email), ("display_name", "Test Learner"), ("password", password)]).await;
-        assert_eq!(reply.status, StatusCode::OK, "sign-up failed: {}", reply.body);
+        let reply = self
+            .call(
+                "sign_up",
+                &[
+                    ("email", email),
+                    ("display_name", "Test Learner"),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "sign-up failed: {}",
+            reply.body
+        );
         reply
     }
 
@@ -141,7 +212,9 @@ impl Client {
 }
 
 fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// A strong password for tests.

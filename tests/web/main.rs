@@ -2,6 +2,11 @@
 //! database (`#[sqlx::test]`) and its own Redis key prefix, and drives the real
 //! router with real PostgreSQL and Redis.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers panic on purpose: a failed set-up is a failed test"
+)]
+
 mod harness;
 
 mod accounts;

@@ -10,10 +10,16 @@ pub async fn list_users() -> Result<Vec<Me>, AppError> {
     use super::context;
     use eduscale_core::account::Role;
     use eduscale_server::auth::{accounts, require_role};
-    crate::error::respond(async move {
-        let (state, user) = context::who().await?;
-        require_role(&user, &[Role::Admin])?;
-        Ok(accounts::list(&state.db, 200).await?.into_iter().map(Me::from).collect())
-    }
-    .await)
+    crate::error::respond(
+        async move {
+            let (state, user) = context::who().await?;
+            require_role(&user, &[Role::Admin])?;
+            Ok(accounts::list(&state.db, 200)
+                .await?
+                .into_iter()
+                .map(Me::from)
+                .collect())
+        }
+        .await,
+    )
 }

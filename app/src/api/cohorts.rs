@@ -49,13 +49,21 @@ pub async fn create_cohort(name: String) -> Result<CohortView, AppError> {
     use super::context;
     use eduscale_core::cohort::CohortName;
     use eduscale_server::auth::cohorts;
-    crate::error::respond(async move {
-        let (state, user) = context::who().await?;
-        eduscale_server::auth::require_role(&user, &[eduscale_core::account::Role::Instructor, eduscale_core::account::Role::Admin])?;
-        let name = CohortName::parse(&name)?;
-        Ok(view_of(cohorts::create(&state, &user, &name).await?, true))
-    }
-    .await)
+    crate::error::respond(
+        async move {
+            let (state, user) = context::who().await?;
+            eduscale_server::auth::require_role(
+                &user,
+                &[
+                    eduscale_core::account::Role::Instructor,
+                    eduscale_core::account::Role::Admin,
+                ],
+            )?;
+            let name = CohortName::parse(&name)?;
+            Ok(view_of(cohorts::create(&state, &user, &name).await?, true))
+        }
+        .await,
+    )
 }
 
 /// Replaces a cohort's invite code with a new one. Its instructor or an admin only.
@@ -63,12 +71,18 @@ pub async fn create_cohort(name: String) -> Result<CohortView, AppError> {
 pub async fn renew_invite(cohort_id: String) -> Result<CohortView, AppError> {
     use super::context;
     use eduscale_server::auth::cohorts;
-    crate::error::respond(async move {
-        let (state, user) = context::who().await?;
-        let id = uuid::Uuid::parse_str(cohort_id.trim()).map_err(|_| AppError::NotFound("No such cohort.".into()))?;
-        Ok(view_of(cohorts::renew_invite(&state, &user, id).await?, true))
-    }
-    .await)
+    crate::error::respond(
+        async move {
+            let (state, user) = context::who().await?;
+            let id = uuid::Uuid::parse_str(cohort_id.trim())
+                .map_err(|_| AppError::NotFound("No such cohort.".into()))?;
+            Ok(view_of(
+                cohorts::renew_invite(&state, &user, id).await?,
+                true,
+            ))
+        }
+        .await,
+    )
 }
 
 /// Joins the cohort whose invite code this is. Learners only.
@@ -77,13 +91,15 @@ pub async fn join_cohort(code: String) -> Result<CohortView, AppError> {
     use super::context;
     use eduscale_core::cohort::InviteCode;
     use eduscale_server::auth::cohorts;
-    crate::error::respond(async move {
-        let (state, user) = context::who().await?;
-        eduscale_server::auth::require_role(&user, &[eduscale_core::account::Role::Learner])?;
-        let code = InviteCode::parse(&code)?;
-        Ok(view_of(cohorts::join(&state, &user, &code).await?, false))
-    }
-    .await)
+    crate::error::respond(
+        async move {
+            let (state, user) = context::who().await?;
+            eduscale_server::auth::require_role(&user, &[eduscale_core::account::Role::Learner])?;
+            let code = InviteCode::parse(&code)?;
+            Ok(view_of(cohorts::join(&state, &user, &code).await?, false))
+        }
+        .await,
+    )
 }
 
 /// The cohorts the caller teaches or belongs to.
@@ -91,10 +107,16 @@ pub async fn join_cohort(code: String) -> Result<CohortView, AppError> {
 pub async fn my_cohorts() -> Result<Vec<CohortView>, AppError> {
     use super::context;
     use eduscale_server::auth::cohorts;
-    crate::error::respond(async move {
-        let (state, user) = context::who().await?;
-        let teaches = user.role.teaches();
-        Ok(cohorts::mine(&state, &user).await?.into_iter().map(|c| view_of(c, teaches)).collect())
-    }
-    .await)
+    crate::error::respond(
+        async move {
+            let (state, user) = context::who().await?;
+            let teaches = user.role.teaches();
+            Ok(cohorts::mine(&state, &user)
+                .await?
+                .into_iter()
+                .map(|c| view_of(c, teaches))
+                .collect())
+        }
+        .await,
+    )
 }

@@ -37,5 +37,8 @@ pub async fn address() -> String {
     use std::net::SocketAddr;
     leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
-        .map_or_else(|_| "unknown".to_owned(), |ConnectInfo(a)| a.ip().to_string())
+        .map_or_else(
+            |_| "unknown".to_owned(),
+            |ConnectInfo(a)| a.ip().to_string(),
+        )
 }

@@ -66,8 +66,11 @@ pub fn Field(
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        error.get().filter(|e| !matches!(e, AppError::Invalid(_))).map(|e| {
-            view! { <p class="form-error" role="alert">{e.to_string()}</p> }
-        })
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Invalid(_)))
+            .map(|e| {
+                view! { <p class="form-error" role="alert">{e.to_string()}</p> }
+            })
     }
 }

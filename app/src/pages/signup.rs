@@ -26,7 +26,9 @@ pub fn SignUpPage() -> impl IntoView {
     });
     let check_password = move |p: String| {
         let email = Email::parse(&email.get_untracked()).ok();
-        NewPassword::parse(&p, email.as_ref()).err().map(|e| e.message)
+        NewPassword::parse(&p, email.as_ref())
+            .err()
+            .map(|e| e.message)
     };
     view! {
         <Title text="Sign up" />

@@ -12,7 +12,10 @@ use leptos_meta::Title;
 pub fn Teach() -> impl IntoView {
     let create = ServerAction::<CreateCohort>::new();
     let renew = ServerAction::<RenewInvite>::new();
-    let list = Resource::new(move || (create.version().get(), renew.version().get()), |_| my_cohorts());
+    let list = Resource::new(
+        move || (create.version().get(), renew.version().get()),
+        |_| my_cohorts(),
+    );
     let name = RwSignal::new(String::new());
     let server = Signal::derive(move || create.value().get().and_then(Result::err));
     let renew_error = Signal::derive(move || renew.value().get().and_then(Result::err));

@@ -21,8 +21,15 @@ struct UserRow {
 impl TryFrom<UserRow> for User {
     type Error = AuthError;
     fn try_from(r: UserRow) -> Result<Self, AuthError> {
-        let role = Role::parse(&r.role).map_err(|e| anyhow::anyhow!("user {} has role {:?}: {e}", r.id, r.role))?;
-        Ok(User { id: r.id, email: r.email, display_name: r.display_name, role, created_at: r.created_at })
+        let role = Role::parse(&r.role)
+            .map_err(|e| anyhow::anyhow!("user {} has role {:?}: {e}", r.id, r.role))?;
+        Ok(User {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role,
+            created_at: r.created_at,
+        })
     }
 }
 
@@ -48,7 +55,9 @@ pub async fn create(
     .fetch_one(db)
     .await
     .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.constraint() == Some("users_email_key") => AuthError::EmailTaken,
+        sqlx::Error::Database(d) if d.constraint() == Some("users_email_key") => {
+            AuthError::EmailTaken
+        }
         _ => e.into(),
     })?;
     row.try_into()
@@ -56,7 +65,14 @@ pub async fn create(
 
 /// Signs a learner up from a parsed form.
 pub async fn sign_up(state: &AppState, form: &SignUp) -> Result<User, AuthError> {
-    create(&state.db, &form.email, &form.display_name, &form.password, Role::Learner).await
+    create(
+        &state.db,
+        &form.email,
+        &form.display_name,
+        &form.password,
+        Role::Learner,
+    )
+    .await
 }
 
 /// The account with this id, if it still exists.
@@ -72,7 +88,12 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, Aut
 }
 
 /// Checks an e-mail and password from `address`, counting failures for the rate limit.
-pub async fn log_in(state: &AppState, email: &str, password: &str, address: &str) -> Result<User, AuthError> {
+pub async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> Result<User, AuthError> {
     // A malformed e-mail cannot have an account: same answer as a wrong password.
     let email = Email::parse(email).map_err(|_| AuthError::BadCredentials)?;
     if password.is_empty() || password.chars().count() > eduscale_core::account::PASSWORD_MAX {

@@ -38,7 +38,11 @@ fn invite_expiry(state: &AppState) -> OffsetDateTime {
 }
 
 /// Creates a cohort owned by `instructor` with a fresh invite code. Instructors and admins only.
-pub async fn create(state: &AppState, instructor: &User, name: &CohortName) -> Result<Cohort, AuthError> {
+pub async fn create(
+    state: &AppState,
+    instructor: &User,
+    name: &CohortName,
+) -> Result<Cohort, AuthError> {
     require_role(instructor, &[Role::Instructor, Role::Admin])?;
     let expires = invite_expiry(state);
     // A clash of two random 40-bit codes is rare; a few tries make it vanishingly so.
@@ -64,7 +68,11 @@ pub async fn create(state: &AppState, instructor: &User, name: &CohortName) -> R
 }
 
 /// Gives a cohort a new invite code valid for the configured time. Its instructor (or an admin) only.
-pub async fn renew_invite(state: &AppState, user: &User, cohort: Uuid) -> Result<Cohort, AuthError> {
+pub async fn renew_invite(
+    state: &AppState,
+    user: &User,
+    cohort: Uuid,
+) -> Result<Cohort, AuthError> {
     require_role(user, &[Role::Instructor, Role::Admin])?;
     let owner = sqlx::query_scalar!("SELECT instructor_id FROM cohorts WHERE id = $1", cohort)
         .fetch_optional(&state.db)
@@ -86,14 +94,20 @@ pub async fn renew_invite(state: &AppState, user: &User, cohort: Uuid) -> Result
         .execute(&state.db)
         .await?;
         if done.rows_affected() == 1 {
-            return get(&state.db, cohort).await?.ok_or(AuthError::UnknownCohort);
+            return get(&state.db, cohort)
+                .await?
+                .ok_or(AuthError::UnknownCohort);
         }
     }
     Err(anyhow::anyhow!("no free invite code after 5 tries").into())
 }
 
 /// Adds `learner` to the cohort whose code this is. Joining twice is not an error.
-pub async fn join(state: &AppState, learner: &User, code: &InviteCode) -> Result<Cohort, AuthError> {
+pub async fn join(
+    state: &AppState,
+    learner: &User,
+    code: &InviteCode,
+) -> Result<Cohort, AuthError> {
     require_role(learner, &[Role::Learner])?;
     let found = sqlx::query!(
         "SELECT id, invite_expires_at FROM cohorts WHERE invite_code = $1",
@@ -112,7 +126,9 @@ pub async fn join(state: &AppState, learner: &User, code: &InviteCode) -> Result
     )
     .execute(&state.db)
     .await?;
-    get(&state.db, found.id).await?.ok_or(AuthError::UnknownCohort)
+    get(&state.db, found.id)
+        .await?
+        .ok_or(AuthError::UnknownCohort)
 }
 
 /// One cohort by id.

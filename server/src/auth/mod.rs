@@ -117,5 +117,9 @@ impl From<Invalid> for AuthError {
 
 /// Ok when `user` holds one of `roles`, else [`AuthError::Forbidden`].
 pub fn require_role(user: &User, roles: &[Role]) -> Result<(), AuthError> {
-    if roles.contains(&user.role) { Ok(()) } else { Err(AuthError::Forbidden) }
+    if roles.contains(&user.role) {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden)
+    }
 }

@@ -5,14 +5,15 @@
 //! `spawn_blocking`. Unknown e-mails are verified against a fixed dummy hash so
 //! that "no such account" and "wrong password" take the same time.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use std::sync::LazyLock;
 
 /// A hash of a password nobody has, so a missing account costs a real verification.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    hash_now("no account has this password, it only burns the same time")
-        .unwrap_or_default()
+    hash_now("no account has this password, it only burns the same time").unwrap_or_default()
 });
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
@@ -33,8 +34,11 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
     tokio::task::spawn_blocking(move || {
         let real = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let parsed =
+            PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(real && ok)
     })
     .await?
@@ -48,7 +52,11 @@ mod tests {
     async fn a_hash_verifies_only_its_password() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
+        assert!(
+            verify("correct horse battery".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
     }
 

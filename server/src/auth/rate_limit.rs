@@ -40,7 +40,9 @@ impl<'a> LoginLimiter<'a> {
             let count: Option<u32> = pool.get(key).await?;
             if count.unwrap_or(0) >= limit {
                 let ttl: i64 = pool.ttl(key).await?;
-                return Err(AuthError::RateLimited { retry_after_s: ttl.max(1).unsigned_abs() });
+                return Err(AuthError::RateLimited {
+                    retry_after_s: ttl.max(1).unsigned_abs(),
+                });
             }
         }
         Ok(())
@@ -48,7 +50,9 @@ impl<'a> LoginLimiter<'a> {
 
     /// Counts a failure against both the account and the address.
     pub async fn failed(&self) -> Result<(), AuthError> {
-        let window = i64::try_from(self.state.auth.login_window.as_secs()).unwrap_or(i64::MAX).max(1);
+        let window = i64::try_from(self.state.auth.login_window.as_secs())
+            .unwrap_or(i64::MAX)
+            .max(1);
         let pool = &self.state.redis.pool;
         for key in [&self.account_key, &self.address_key] {
             let count: i64 = pool.incr(key).await?;

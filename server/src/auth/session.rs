@@ -29,7 +29,9 @@ pub struct RedisSessionStore {
 
 impl std::fmt::Debug for RedisSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore").field("prefix", &self.redis.prefix).finish()
+        f.debug_struct("RedisSessionStore")
+            .field("prefix", &self.redis.prefix)
+            .finish()
     }
 }
 
@@ -44,13 +46,20 @@ impl RedisSessionStore {
     }
 
     async fn write(&self, record: &Record, only_new: bool) -> session_store::Result<bool> {
-        let value = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let value = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let at = record.expiry_date.unix_timestamp();
         let options = only_new.then_some(SetOptions::NX);
         let written: Option<String> = self
             .redis
             .pool
-            .set(self.key(&record.id), value, Some(Expiration::EXAT(at)), options, false)
+            .set(
+                self.key(&record.id),
+                value,
+                Some(Expiration::EXAT(at)),
+                options,
+                false,
+            )
             .await
             .map_err(|e| session_store::Error::Backend(e.to_string()))?;
         Ok(written.is_some())
@@ -78,7 +87,9 @@ impl SessionStore for RedisSessionStore {
             .await
             .map_err(|e| session_store::Error::Backend(e.to_string()))?;
         value
-            .map(|v| serde_json::from_str(&v).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .map(|v| {
+                serde_json::from_str(&v).map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
             .transpose()
     }
 
@@ -107,21 +118,37 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<RedisSessionStore> {
 
 /// Starts a signed-in session for `user`, under a new id (no session fixation).
 pub async fn start(session: &Session, user: &User) -> Result<(), AuthError> {
-    session.cycle_id().await.map_err(|e| anyhow::anyhow!("session: {e}"))?;
-    session.insert(USER_ID, user.id).await.map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    session
+        .insert(USER_ID, user.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
     Ok(())
 }
 
 /// Ends the session: the record is deleted and the cookie cleared.
 pub async fn end(session: &Session) -> Result<(), AuthError> {
-    session.flush().await.map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    session
+        .flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
     Ok(())
 }
 
 /// Who is asking: the session's user, or [`AuthError::NotSignedIn`].
 pub async fn current_user(state: &AppState, session: &Session) -> Result<User, AuthError> {
-    let id: Option<Uuid> = session.get(USER_ID).await.map_err(|e| anyhow::anyhow!("session: {e}"))?;
-    let Some(id) = id else { return Err(AuthError::NotSignedIn) };
+    let id: Option<Uuid> = session
+        .get(USER_ID)
+        .await
+        .map_err(|e| anyhow::anyhow!("session: {e}"))?;
+    let Some(id) = id else {
+        return Err(AuthError::NotSignedIn);
+    };
     // Read the account each time: a role changed or an account deleted takes effect at once.
-    accounts::find(&state.db, id).await?.ok_or(AuthError::NotSignedIn)
+    accounts::find(&state.db, id)
+        .await?
+        .ok_or(AuthError::NotSignedIn)
 }

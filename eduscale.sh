@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# EduScale's one entry point.
+#
+#   ./eduscale.sh run        install what is missing, start PostgreSQL and Redis if none answers,
+#                            build a release, migrate, create the demo accounts, serve on :3000
+#   ./eduscale.sh test       the same set-up, then fmt, clippy, every Rust test and the
+#                            Playwright suite against a release build in Debian's Chromium
+#   ./eduscale.sh services   only start PostgreSQL and Redis (when none answers)
+#   ./eduscale.sh setup      only install what is missing
+#   ./eduscale.sh sqlx-prepare   refresh .sqlx/ (the offline query data) after changing SQL
+#
+# Settings come from the environment (DATABASE_URL, REDIS_URL, LEPTOS_SITE_ADDR, ...; see
+# README.md). Services this script starts itself keep their data in .data/ in the checkout.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$ROOT"
+
+: "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/eduscale}"
+: "${REDIS_URL:=redis://127.0.0.1:6379}"
+export DATABASE_URL REDIS_URL
+# Builds read the committed .sqlx/ query data and never need a database.
+export SQLX_OFFLINE=true
+export PATH="$HOME/.cargo/bin:$PATH"
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_OPT_VERSION=0.116.1
+DATA_DIR="$ROOT/.data"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+E2E_ADDR=127.0.0.1:3100
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+# ---------------------------------------------------------------- installing
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+  if [ $APT_UPDATED = 0 ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The version of a crate in Cargo.lock, so the CLI always matches the library.
+locked_version() {
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+cargo_tool() { # binary, version, version-check pattern, cargo install args...
+  local bin=$1 version=$2 pattern=$3
+  shift 3
+  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -q -- "$pattern"; then
+    return 0
+  fi
+  say "cargo install $* (once per machine; several minutes)"
+  cargo install "$@"
+}
+
+setup() {
+  command -v cargo >/dev/null || die "Rust is needed: install it with rustup (https://rustup.rs), then run this again"
+  command -v cc >/dev/null || apt_install build-essential
+  apt_install ca-certificates curl postgresql postgresql-client redis-server redis-tools
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  [ "${1:-}" = test ] && apt_install chromium fonts-dejavu-core
+  rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || {
+    say "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  }
+  cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo-leptos $CARGO_LEPTOS_VERSION" \
+    cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  local wb
+  wb=$(locked_version wasm-bindgen)
+  # --locked fails for this version on Rust 1.95; the fallback resolver picks deps that build.
+  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo_tool wasm-bindgen "$wb" "wasm-bindgen $wb" \
+    wasm-bindgen-cli --version "$wb"
+  # Not Debian's binaryen: its wasm-opt 108 breaks hydration (see TOOLCHAIN notes in README).
+  cargo_tool wasm-opt "$WASM_OPT_VERSION" "version 116" wasm-opt --version "$WASM_OPT_VERSION" --locked
+}
+
+# ---------------------------------------------------------------- services
+
+url_host() { local u=${1#*://}; u=${u#*@}; u=${u%%/*}; u=${u%%\?*}; echo "${u%:*}"; }
+url_port() { local u=${1#*://}; u=${u#*@}; u=${u%%/*}; u=${u%%\?*}; [[ $u == *:* ]] && echo "${u##*:}" || echo "$2"; }
+is_local() { [[ $1 == 127.* || $1 == localhost || $1 == ::1 || $1 == "[::1]" ]]; }
+
+postgres_answers() { pg_isready -q -h "$1" -p "$2" -t 2; }
+
+start_postgres() {
+  local host port
+  host=$(url_host "$DATABASE_URL")
+  port=$(url_port "$DATABASE_URL" 5432)
+  if postgres_answers "$host" "$port"; then
+    say "PostgreSQL answers at $host:$port: using it"
+    return 0
+  fi
+  is_local "$host" || die "PostgreSQL at $host:$port does not answer (DATABASE_URL); start it, or point DATABASE_URL at one that runs"
+  local bin dir=$DATA_DIR/postgres run=$DATA_DIR/run user
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bin" ] || die "PostgreSQL's server binaries are not installed (apt-get install postgresql)"
+  # PostgreSQL refuses to run as root: as root, the project's cluster belongs to the postgres user.
+  user=$(id -un)
+  [ "$(id -u)" = 0 ] && user=postgres
+  mkdir -p "$dir" "$run"
+  [ "$(id -u)" = 0 ] && chown "$user" "$dir" "$run" && chmod 700 "$dir"
+  run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    say "creating a PostgreSQL cluster in $dir"
+    run_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >/dev/null
+  fi
+  say "starting PostgreSQL on $host:$port (data in $dir)"
+  run_pg "$bin/pg_ctl" -D "$dir" -l "$run/postgres.log" -w -t 60 \
+    -o "-p $port -k $run -c listen_addresses=$host" start >/dev/null ||
+    die "PostgreSQL did not start; see $run/postgres.log"
+}
+
+start_redis() {
+  local host port
+  host=$(url_host "$REDIS_URL")
+  port=$(url_port "$REDIS_URL" 6379)
+  if [ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" = PONG ]; then
+    say "Redis answers at $host:$port: using it"
+    return 0
+  fi
+  is_local "$host" || die "Redis at $host:$port does not answer (REDIS_URL); start it, or point REDIS_URL at one that runs"
+  mkdir -p "$DATA_DIR/redis"
+  say "starting Redis on $host:$port (data in $DATA_DIR/redis)"
+  redis-server --daemonize yes --bind "$host" --port "$port" --dir "$DATA_DIR/redis" \
+    --save "" --appendonly no --logfile "$DATA_DIR/redis/redis.log" --pidfile "$DATA_DIR/redis/redis.pid"
+  for _ in $(seq 50); do
+    [ "$(redis-cli -h "$host" -p "$port" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  die "Redis did not start; see $DATA_DIR/redis/redis.log"
+}
+
+services() {
+  start_postgres
+  start_redis
+}
+
+# The URL of another database on the same PostgreSQL server.
+database_url_for() { echo "${DATABASE_URL%/*}/$1"; }
+
+# ---------------------------------------------------------------- building
+
+build_release() {
+  say "building the release (server + WASM)"
+  cargo leptos build --release --precompress
+}
+
+demo_accounts() {
+  local bin=$TARGET_DIR/release/eduscale
+  "$bin" migrate
+  for who in learner instructor admin; do
+    EDUSCALE_USER_PASSWORD=demo-pass-2026 "$bin" user create \
+      --email "$who@eduscale.test" --role "$who" --name "Demo ${who^}" --if-missing
+  done
+  cat <<EOF
+
+  Demo accounts (password: demo-pass-2026)
+    learner@eduscale.test      learner
+    instructor@eduscale.test   instructor
+    admin@eduscale.test        admin
+
+EOF
+}
+
+cmd_run() {
+  setup run
+  services
+  build_release
+  demo_accounts
+  say "serving on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops)"
+  exec "$TARGET_DIR/release/eduscale" serve
+}
+
+# ---------------------------------------------------------------- testing
+
+lint() {
+  say "cargo fmt --check"
+  cargo fmt --all -- --check
+  say "clippy, per package with its own features"
+  cargo clippy -p eduscale-core --all-targets -- -D warnings
+  cargo clippy -p eduscale-core --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p eduscale-server --all-targets -- -D warnings
+  cargo clippy -p eduscale-app --features ssr --all-targets -- -D warnings
+  cargo clippy -p eduscale-app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p eduscale-frontend --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p eduscale --all-targets -- -D warnings
+}
+
+rust_tests() {
+  say "Rust tests, per package (never ssr and hydrate together)"
+  # #[sqlx::test] makes a database per test on this server and drops it afterwards.
+  local db
+  db=$(database_url_for postgres)
+  DATABASE_URL=$db cargo test -p eduscale-core
+  DATABASE_URL=$db cargo test -p eduscale-server
+  DATABASE_URL=$db cargo test -p eduscale-app --features ssr
+  DATABASE_URL=$db cargo test -p eduscale
+}
+
+end_to_end() {
+  say "Playwright in Chromium against the release build"
+  (cd end2end && { [ -d node_modules/@playwright/test ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+  local db pid status=0
+  db=$(database_url_for eduscale_e2e)
+  psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
+  local redis_prefix="e2e-$$:"
+  DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix RUST_LOG=warn \
+    "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
+  pid=$!
+  (cd end2end && BASE_URL="http://$E2E_ADDR" npx playwright test) || status=$?
+  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  redis-cli -u "$REDIS_URL" --scan --pattern "$redis_prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
+  psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
+  [ $status = 0 ] || { tail -20 "$TARGET_DIR/e2e-server.log" >&2; die "end-to-end tests failed"; }
+}
+
+cmd_test() {
+  local started=$SECONDS
+  setup test
+  services
+  lint
+  rust_tests
+  build_release
+  end_to_end
+  say "all checks passed in $((SECONDS - started)) s"
+}
+
+cmd_sqlx_prepare() {
+  services
+  local db
+  db=$(database_url_for eduscale_sqlx)
+  psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_sqlx WITH (FORCE)" -c "CREATE DATABASE eduscale_sqlx" >/dev/null
+  for f in migrations/*.sql; do psql "$db" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+  rm -rf .sqlx && mkdir .sqlx
+  touch server/src/lib.rs
+  SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$ROOT/.sqlx" DATABASE_URL=$db cargo check -p eduscale-server
+  say "wrote $(ls .sqlx | wc -l) queries to .sqlx/"
+}
+
+case "${1:-}" in
+  run) cmd_run ;;
+  test) cmd_test ;;
+  services) services ;;
+  setup) setup test ;;
+  sqlx-prepare) cmd_sqlx_prepare ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
