@@ -165,3 +165,45 @@ impl From<Invalid> for AppError {
         AppError::Invalid(vec![e])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_status() {
+        assert_eq!(AppError::Invalid(vec![]).status(), 422);
+        assert_eq!(AppError::Unauthorized("x".into()).status(), 401);
+        assert_eq!(AppError::Forbidden.status(), 403);
+        assert_eq!(AppError::RateLimited(3).status(), 429);
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn undecodable_requests_are_bad_requests_not_internal_errors() {
+        for e in [
+            ServerFnErrorErr::Args("bad utf-8".into()),
+            ServerFnErrorErr::MissingArg("email".into()),
+            ServerFnErrorErr::Deserialization("eof".into()),
+        ] {
+            assert_eq!(AppError::from_server_fn_error(e).status(), 400);
+        }
+    }
+
+    #[test]
+    fn field_messages_are_found_by_field() {
+        let e = AppError::Invalid(vec![Invalid::new("email", "Enter your e-mail address.")]);
+        assert_eq!(
+            e.field("email").as_deref(),
+            Some("Enter your e-mail address.")
+        );
+        assert_eq!(e.field("password"), None);
+        assert_eq!(e.to_string(), "Enter your e-mail address.");
+    }
+
+    #[test]
+    fn errors_cross_the_wire_unchanged() {
+        let e = AppError::RateLimited(42);
+        assert_eq!(AppError::de(e.ser()), e);
+    }
+}
