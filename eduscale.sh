@@ -22,6 +22,8 @@ export DATABASE_URL REDIS_URL
 # Builds read the committed .sqlx/ query data and never need a database.
 export SQLX_OFFLINE=true
 export PATH="$HOME/.cargo/bin:$PATH"
+# psql: no NOTICE chatter for "IF EXISTS" drops.
+export PGOPTIONS="--client-min-messages=warning"
 
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_OPT_VERSION=0.116.1

@@ -211,6 +211,7 @@ mod tests {
     #[test]
     fn environment_overrides_the_file_and_the_file_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file(
                 "eduscale.toml",
                 "redis_url = \"redis://10.0.0.9:6379\"\ndb_max_connections = 7\n",
@@ -231,6 +232,7 @@ mod tests {
     #[test]
     fn bad_values_are_all_reported() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.set_env("DATABASE_URL", "mysql://x");
             jail.set_env("REDIS_URL", "nope");
             jail.set_env("EDUSCALE_DB_MAX_CONNECTIONS", "0");
@@ -246,6 +248,7 @@ mod tests {
     #[test]
     fn unknown_keys_in_the_file_are_refused() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file("eduscale.toml", "databse_url = \"postgres://x@y/z\"\n")?;
             assert!(
                 Config::load(None)
@@ -260,6 +263,7 @@ mod tests {
     #[test]
     fn passwords_in_urls_are_not_echoed() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.set_env("DATABASE_URL", "mysql://u:hunter2@h/db");
             assert!(
                 !Config::load(None)
