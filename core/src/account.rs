@@ -5,7 +5,7 @@
 //! cap keeps argon2 from being fed megabytes, a 254-character e-mail cap matches
 //! what mail systems deliver.
 
-use crate::invalid::{Invalid, has_control};
+use crate::invalid::{Invalid, has_control, text_type};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,6 +22,8 @@ pub const PASSWORD_MAX: usize = 128;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+text_type!(Email);
 
 impl Email {
     /// Accepts `local@domain.tld` with no spaces or control characters.
@@ -50,36 +52,14 @@ impl Email {
         }
         Ok(Self(email))
     }
-
-    /// The address as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// The name other learners see: 1 to 50 characters, trimmed, on one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
+
+text_type!(DisplayName);
 
 impl DisplayName {
     /// Accepts any printable name of 1 to 50 characters after trimming.
@@ -104,30 +84,6 @@ impl DisplayName {
             ));
         }
         Ok(Self(name.to_owned()))
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for DisplayName {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        Self::parse(&s)
-    }
-}
-
-impl From<DisplayName> for String {
-    fn from(n: DisplayName) -> String {
-        n.0
-    }
-}
-
-impl fmt::Display for DisplayName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -5,9 +5,8 @@
 //! dash are forgiven when typed. 8 symbols from 31 give ~40 bits: enough, since
 //! a code also expires and joining is rate-limited by the log-in.
 
-use crate::invalid::{Invalid, has_control};
+use crate::invalid::{Invalid, has_control, text_type};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Symbols an invite code is made of.
 pub const INVITE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -20,6 +19,8 @@ pub const COHORT_NAME_MAX: usize = 80;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct InviteCode(String);
+
+text_type!(InviteCode);
 
 impl InviteCode {
     /// Accepts 8 code symbols in any case, with or without the dash and spaces.
@@ -54,36 +55,14 @@ impl InviteCode {
             .collect();
         Self(format!("{}-{}", &symbols[..4], &symbols[4..]))
     }
-
-    /// The code as shown, `ABCD-EFGH`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for InviteCode {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        Self::parse(&s)
-    }
-}
-
-impl From<InviteCode> for String {
-    fn from(c: InviteCode) -> String {
-        c.0
-    }
-}
-
-impl fmt::Display for InviteCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A cohort's name: 1 to 80 characters on one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CohortName(String);
+
+text_type!(CohortName);
 
 impl CohortName {
     /// Accepts a trimmed, printable name of 1 to 80 characters.
@@ -108,24 +87,6 @@ impl CohortName {
             ));
         }
         Ok(Self(name.to_owned()))
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for CohortName {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        Self::parse(&s)
-    }
-}
-
-impl From<CohortName> for String {
-    fn from(n: CohortName) -> String {
-        n.0
     }
 }
 

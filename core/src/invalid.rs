@@ -34,3 +34,36 @@ impl std::error::Error for Invalid {}
 pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
+
+/// The conversions every parsed text type shares: `as_str`, `Display`, and the
+/// `TryFrom<String>` / `Into<String>` pair serde uses, so deserialising runs `parse` too.
+macro_rules! text_type {
+    ($name:ident) => {
+        impl $name {
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::Invalid;
+            fn try_from(s: String) -> Result<Self, $crate::Invalid> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use text_type;
