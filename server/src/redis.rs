@@ -70,7 +70,7 @@ impl Redis {
         })?;
         let unreachable = |e: Error| RedisError::Unreachable {
             url: shown.clone(),
-            reason: e.details().to_owned(),
+            reason: plain_reason(&e),
         };
         let mut builder = Builder::from_config(config);
         builder
@@ -91,12 +91,10 @@ impl Redis {
         };
         match tokio::time::timeout(Duration::from_secs(5), first).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                let _ = pool.quit().await;
-                return Err(unreachable(e));
-            }
+            // Dropping the clients stops their reconnect loops; `quit` would only warn
+            // that they never connected.
+            Ok(Err(e)) => return Err(unreachable(e)),
             Err(_) => {
-                let _ = pool.quit().await;
                 return Err(RedisError::Unreachable {
                     url: shown,
                     reason: "timed out".into(),
@@ -120,5 +118,17 @@ impl Redis {
     pub async fn quit(&self) {
         let _ = self.subscriber.quit().await;
         let _ = self.pool.quit().await;
+    }
+}
+
+/// fred's IO errors print the OS error's Debug form; a person wants "connection refused".
+fn plain_reason(e: &Error) -> String {
+    let details = e.details();
+    if details.contains("ConnectionRefused") || details.contains("Connection refused") {
+        "connection refused".to_owned()
+    } else if details.contains("TimedOut") {
+        "timed out".to_owned()
+    } else {
+        details.to_owned()
     }
 }
