@@ -26,7 +26,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export PGOPTIONS="--client-min-messages=warning"
 
 CARGO_LEPTOS_VERSION=0.3.10
-WASM_OPT_VERSION=0.116.1
 DATA_DIR="$ROOT/.data"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 E2E_ADDR=127.0.0.1:3100
@@ -92,8 +91,18 @@ setup() {
   # --locked fails for this version on Rust 1.95; the fallback resolver picks deps that build.
   CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo_tool wasm-bindgen "$wb" "wasm-bindgen $wb" \
     wasm-bindgen-cli --version "$wb"
-  # Not Debian's binaryen: its wasm-opt 108 breaks hydration (see TOOLCHAIN notes in README).
-  cargo_tool wasm-opt "$WASM_OPT_VERSION" "version 116" wasm-opt --version "$WASM_OPT_VERSION" --locked
+  # wasm-opt (binaryen 116, pinned in tools/package-lock.json) from the npm registry: it
+  # installs in seconds where `cargo install wasm-opt` compiles C++ for a quarter of an hour.
+  # Not Debian's binaryen 108: its wasm-opt breaks hydration. First on PATH, so cargo-leptos
+  # takes this one.
+  (cd tools && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
+  export PATH="$ROOT/tools/node_modules/.bin:$PATH"
+  wasm-opt --version | grep -q "version 116" || die "tools/node_modules/.bin/wasm-opt is not binaryen 116"
+  if [ "${1:-}" = test ]; then
+    local node_major
+    node_major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$node_major" -ge 20 ] || die "Playwright needs Node.js 20 or newer (this machine has $(node --version)); install nodejs 20+"
+  fi
 }
 
 # ---------------------------------------------------------------- services
@@ -213,10 +222,18 @@ rust_tests() {
   # #[sqlx::test] makes a database per test on this server and drops it afterwards.
   local db
   db=$(database_url_for postgres)
-  DATABASE_URL=$db cargo test -p eduscale-core
-  DATABASE_URL=$db cargo test -p eduscale-server
-  DATABASE_URL=$db cargo test -p eduscale-app --features ssr
-  DATABASE_URL=$db cargo test -p eduscale
+  DATABASE_URL=$db cargo test -p eduscale-core 2>&1 | tee -a "$SUMMARY"
+  DATABASE_URL=$db cargo test -p eduscale-server 2>&1 | tee -a "$SUMMARY"
+  DATABASE_URL=$db cargo test -p eduscale-app --features ssr 2>&1 | tee -a "$SUMMARY"
+  DATABASE_URL=$db cargo test -p eduscale 2>&1 | tee -a "$SUMMARY"
+}
+
+# One closing line over every suite: the Rust harness's and Playwright's counts.
+summary() {
+  local rust e2e
+  rust=$(grep -oE '^test result: ok\. [0-9]+ passed' "$SUMMARY" | awk '{s += $4} END {print s + 0}')
+  e2e=$(grep -oE '^ +[0-9]+ passed' "$SUMMARY" | awk '{s += $1} END {print s + 0}')
+  echo "$((rust + e2e)) passed, 0 failed"
 }
 
 end_to_end() {
@@ -229,7 +246,7 @@ end_to_end() {
   DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix RUST_LOG=warn \
     "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
   pid=$!
-  (cd end2end && BASE_URL="http://$E2E_ADDR" npx playwright test) || status=$?
+  (cd end2end && BASE_URL="http://$E2E_ADDR" npx playwright test) 2>&1 | tee -a "$SUMMARY" || status=$?
   kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   redis-cli -u "$REDIS_URL" --scan --pattern "$redis_prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
@@ -238,6 +255,9 @@ end_to_end() {
 
 cmd_test() {
   local started=$SECONDS
+  mkdir -p "$TARGET_DIR"
+  SUMMARY="$TARGET_DIR/test-output.log"
+  : >"$SUMMARY"
   setup test
   services
   lint
@@ -245,6 +265,7 @@ cmd_test() {
   build_release
   end_to_end
   say "all checks passed in $((SECONDS - started)) s"
+  summary
 }
 
 cmd_sqlx_prepare() {
