@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::response::IntoResponse;
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use axum::{Router, middleware};
 use eduscale_app::{App, shell};
 use eduscale_server::{AppState, auth, ops};
@@ -74,6 +75,13 @@ pub async fn serve(router: Router, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({e}); is another server running? Set LEPTOS_SITE_ADDR to use another address"))?;
+    // Leptos streams a page in several writes; with Nagle's algorithm on, the client's
+    // delayed ACK holds each response ~40 ms under keep-alive.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     tracing::info!(%addr, "listening on http://{addr}");
     axum::serve(
         listener,
