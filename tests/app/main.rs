@@ -1,4 +1,4 @@
-//! The web app end to end over HTTP (without a browser): each test gets its own
+//! The app end to end over HTTP (without a browser) and through its command line: each test gets its own
 //! database (`#[sqlx::test]`) and its own Redis key prefix, and drives the real
 //! router with real PostgreSQL and Redis.
 
@@ -11,5 +11,6 @@ mod harness;
 
 mod accounts;
 mod bad_input;
+mod cli;
 mod ops;
 mod roles;
