@@ -37,6 +37,24 @@ fn invite_expiry(state: &AppState) -> OffsetDateTime {
     OffsetDateTime::now_utc() + ttl
 }
 
+/// Runs `store` with fresh codes until one is free. Two random 40-bit codes rarely
+/// clash, and five tries make it vanishingly unlikely; a clash shows up as the unique
+/// constraint `cohorts_invite_code_key`, so concurrent writers cannot both win a code.
+async fn with_fresh_code<F, Fut>(mut store: F) -> Result<Option<Uuid>, AuthError>
+where
+    F: FnMut(InviteCode) -> Fut,
+    Fut: Future<Output = Result<Option<Uuid>, sqlx::Error>>,
+{
+    for _ in 0..5 {
+        match store(fresh_code()).await {
+            Ok(id) => return Ok(id),
+            Err(sqlx::Error::Database(d)) if d.constraint() == Some("cohorts_invite_code_key") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(anyhow::anyhow!("no free invite code after 5 tries").into())
+}
+
 /// Creates a cohort owned by `instructor` with a fresh invite code. Instructors and admins only.
 pub async fn create(
     state: &AppState,
@@ -45,13 +63,10 @@ pub async fn create(
 ) -> Result<Cohort, AuthError> {
     require_role(instructor, &[Role::Instructor, Role::Admin])?;
     let expires = invite_expiry(state);
-    // A clash of two random 40-bit codes is rare; a few tries make it vanishingly so.
-    for _ in 0..5 {
-        let code = fresh_code();
-        let inserted = sqlx::query_scalar!(
+    let id = with_fresh_code(|code| async move {
+        sqlx::query_scalar!(
             r#"INSERT INTO cohorts (name, instructor_id, invite_code, invite_expires_at)
                VALUES ($1, $2, $3, $4)
-               ON CONFLICT (invite_code) DO NOTHING
                RETURNING id"#,
             name.as_str(),
             instructor.id,
@@ -59,12 +74,11 @@ pub async fn create(
             expires,
         )
         .fetch_optional(&state.db)
-        .await?;
-        if let Some(id) = inserted {
-            return get(&state.db, id).await?.ok_or(AuthError::UnknownCohort);
-        }
-    }
-    Err(anyhow::anyhow!("no free invite code after 5 tries").into())
+        .await
+    })
+    .await?;
+    let id = id.ok_or(AuthError::UnknownCohort)?;
+    get(&state.db, id).await?.ok_or(AuthError::UnknownCohort)
 }
 
 /// Gives a cohort a new invite code valid for the configured time. Its instructor (or an admin) only.
@@ -82,24 +96,19 @@ pub async fn renew_invite(
         return Err(AuthError::Forbidden);
     }
     let expires = invite_expiry(state);
-    for _ in 0..5 {
-        let code = fresh_code();
-        let done = sqlx::query!(
-            "UPDATE cohorts SET invite_code = $2, invite_expires_at = $3 WHERE id = $1
-             AND NOT EXISTS (SELECT 1 FROM cohorts WHERE invite_code = $2)",
+    let renewed = with_fresh_code(|code| async move {
+        sqlx::query_scalar!(
+            "UPDATE cohorts SET invite_code = $2, invite_expires_at = $3 WHERE id = $1 RETURNING id",
             cohort,
             code.as_str(),
             expires
         )
-        .execute(&state.db)
-        .await?;
-        if done.rows_affected() == 1 {
-            return get(&state.db, cohort)
-                .await?
-                .ok_or(AuthError::UnknownCohort);
-        }
-    }
-    Err(anyhow::anyhow!("no free invite code after 5 tries").into())
+        .fetch_optional(&state.db)
+        .await
+    })
+    .await?;
+    let id = renewed.ok_or(AuthError::UnknownCohort)?;
+    get(&state.db, id).await?.ok_or(AuthError::UnknownCohort)
 }
 
 /// Adds `learner` to the cohort whose code this is. Joining twice is not an error.
