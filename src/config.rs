@@ -47,6 +47,8 @@ pub struct Config {
     pub invite_ttl_days: u64,
     /// `EDUSCALE_SECURE_COOKIES`: send the session cookie over HTTPS only.
     pub secure_cookies: bool,
+    /// `EDUSCALE_BEHIND_PROXY`: trust the last `X-Forwarded-For` address (only behind a proxy that sets it).
+    pub behind_proxy: bool,
     /// `EDUSCALE_BODY_LIMIT_BYTES`: the largest request body accepted.
     pub body_limit_bytes: usize,
     /// `EDUSCALE_LOG` (or `RUST_LOG`): the tracing filter.
@@ -69,6 +71,7 @@ impl Default for Config {
             login_window_secs: 15 * 60,
             invite_ttl_days: 14,
             secure_cookies: false,
+            behind_proxy: false,
             body_limit_bytes: 64 * 1024,
             log: "info".into(),
         }
@@ -175,6 +178,7 @@ impl Config {
             login_window: Duration::from_secs(self.login_window_secs),
             invite_ttl: Duration::from_secs(self.invite_ttl_days * 24 * 3600),
             secure_cookies: self.secure_cookies,
+            behind_proxy: self.behind_proxy,
         }
     }
 

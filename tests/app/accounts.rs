@@ -236,3 +236,49 @@ async fn one_address_trying_many_accounts_is_slowed_down(db: PgPool) {
     assert_eq!(other.status, StatusCode::OK, "{}", other.body);
     app.cleanup().await;
 }
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn behind_a_proxy_the_address_limit_follows_the_client_not_the_proxy(db: PgPool) {
+    let settings = AuthSettings {
+        login_failures_per_address: 2,
+        behind_proxy: true,
+        ..AuthSettings::default()
+    };
+    let app = TestApp::with_settings(db, settings).await;
+    app.client().sign_up("honest@example.com", PASSWORD).await;
+    // The attacker forges a different first hop each time; the proxy's own entry still names them.
+    for forged in ["1.1.1.1", "2.2.2.2"] {
+        let attacker = app.client_via_proxy("203.0.113.66", Some(forged));
+        let r = attacker
+            .call(
+                "log_in",
+                &[
+                    ("email", "victim@example.com"),
+                    ("password", "guess guess 1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let blocked = app
+        .client_via_proxy("203.0.113.66", Some("3.3.3.3"))
+        .call(
+            "log_in",
+            &[
+                ("email", "other@example.com"),
+                ("password", "guess guess 1"),
+            ],
+        )
+        .await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another learner behind the same proxy is not blocked.
+    let honest = app
+        .client_via_proxy("198.51.100.7", None)
+        .call(
+            "log_in",
+            &[("email", "honest@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(honest.status, StatusCode::OK, "{}", honest.body);
+    app.cleanup().await;
+}

@@ -84,7 +84,19 @@ impl TestApp {
         Client {
             router,
             cookie: Arc::new(Mutex::new(None)),
+            forwarded_for: None,
         }
+    }
+
+    /// A client reaching the app through a reverse proxy at 10.9.9.9 that appends
+    /// `client_ip`; `forged` is what the client itself claims in `X-Forwarded-For`.
+    pub fn client_via_proxy(&self, client_ip: &str, forged: Option<&str>) -> Client {
+        let mut client = self.client_from([10, 9, 9, 9]);
+        client.forwarded_for = Some(match forged {
+            Some(claim) => format!("{claim}, {client_ip}"),
+            None => client_ip.to_owned(),
+        });
+        client
     }
 
     /// Deletes every Redis key this test wrote.
@@ -107,6 +119,7 @@ impl TestApp {
 pub struct Client {
     router: Router,
     cookie: Arc<Mutex<Option<String>>>,
+    forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -153,6 +166,11 @@ impl Client {
     }
 
     async fn send(&self, mut request: Request<Body>) -> Reply {
+        if let Some(chain) = &self.forwarded_for {
+            request
+                .headers_mut()
+                .insert("x-forwarded-for", chain.parse().expect("header"));
+        }
         if let Some(cookie) = self.cookie.lock().expect("jar").clone() {
             request
                 .headers_mut()

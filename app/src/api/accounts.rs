@@ -35,7 +35,7 @@ pub async fn log_in(email: String, password: String) -> Result<Me, AppError> {
     crate::error::respond(
         async move {
             let state = context::state()?;
-            let address = context::address().await;
+            let address = context::address(&state).await;
             let user = accounts::log_in(&state, &email, &password, &address).await?;
             session::start(&context::session().await?, &user).await?;
             Ok(Me::from(user))

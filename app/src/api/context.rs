@@ -32,9 +32,26 @@ pub async fn who() -> Result<(AppState, User), AppError> {
 }
 
 /// The client's address, for per-address limits ("unknown" when the server was not given it).
-pub async fn address() -> String {
+///
+/// Behind a proxy (`behind_proxy`), the socket's peer is the proxy, so the address is the
+/// last one in `X-Forwarded-For`: the one our proxy appended, which a client cannot forge
+/// (anything a client sends itself comes before it).
+pub async fn address(state: &AppState) -> String {
     use axum::extract::ConnectInfo;
-    use std::net::SocketAddr;
+    use axum::http::HeaderMap;
+    use std::net::{IpAddr, SocketAddr};
+    if state.auth.behind_proxy
+        && let Ok(headers) = leptos_axum::extract::<HeaderMap>().await
+        && let Some(ip) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return ip.to_string();
+    }
     leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .map_or_else(

@@ -32,6 +32,9 @@ pub struct AuthSettings {
     pub invite_ttl: Duration,
     /// Whether the session cookie needs HTTPS (`Secure`); off for http://127.0.0.1.
     pub secure_cookies: bool,
+    /// Whether a reverse proxy in front sets `X-Forwarded-For`; then the client's address
+    /// for rate limits is the last address it appended, not the proxy's own.
+    pub behind_proxy: bool,
 }
 
 impl Default for AuthSettings {
@@ -43,6 +46,7 @@ impl Default for AuthSettings {
             login_window: Duration::from_secs(15 * 60),
             invite_ttl: Duration::from_secs(14 * 24 * 3600),
             secure_cookies: false,
+            behind_proxy: false,
         }
     }
 }
