@@ -286,5 +286,5 @@ case "${1:-}" in
   services) services ;;
   setup) setup test ;;
   sqlx-prepare) cmd_sqlx_prepare ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
