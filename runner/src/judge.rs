@@ -1,0 +1,330 @@
+//! Judging: a program against a challenge's test cases, each in a fresh instance.
+//!
+//! Visible cases explain a failure (input, expected, actual, a line diff); hidden
+//! cases only say pass or fail and how, never their input, expected output, or
+//! what the program printed on them (which could echo the input).
+
+use crate::queue::Executor;
+use crate::{Language, Limits, RunError, RunRequest, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// One test case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// What the program reads.
+    pub stdin: String,
+    /// What it should print.
+    pub expected: String,
+    /// Whether the learner may see this case.
+    pub visible: bool,
+}
+
+/// How an output is compared with the expected one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Checker {
+    /// Equal after removing trailing whitespace from each line and trailing
+    /// blank lines (`\r\n` counts as `\n`).
+    #[default]
+    Exact,
+    /// The same whitespace-separated tokens.
+    Tokens,
+    /// The same tokens, numbers equal within an absolute or relative tolerance.
+    Float {
+        /// The largest difference accepted.
+        tolerance: f64,
+    },
+    /// The same lines in any order (e.g. "print every pair").
+    UnorderedLines,
+    /// A program that decides: it reads a JSON object `{"input", "expected",
+    /// "output"}` on stdin and exits 0 to accept. It runs in the sandbox too.
+    Program {
+        /// The checker's language.
+        language: Language,
+        /// The checker's source.
+        source: String,
+    },
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Its position among the challenge's cases (from 0).
+    pub index: usize,
+    /// Whether it is a visible case.
+    pub visible: bool,
+    /// How it went.
+    pub verdict: Verdict,
+    /// Wall time in microseconds.
+    pub wall_us: u64,
+    /// Fuel burnt.
+    pub fuel: u64,
+    /// Peak memory in bytes.
+    pub peak_memory_bytes: u64,
+    /// What went wrong, only for visible cases.
+    pub details: Option<CaseDetails>,
+}
+
+/// A visible case explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseDetails {
+    /// Its input.
+    pub stdin: String,
+    /// The expected output.
+    pub expected: String,
+    /// What the program printed.
+    pub actual: String,
+    /// The tail of its stderr.
+    pub stderr: String,
+    /// Why it stopped, when not by exiting.
+    pub detail: Option<String>,
+    /// Line by line, where expected and actual differ (at most [`MAX_DIFF_LINES`]).
+    pub diff: Vec<DiffLine>,
+}
+
+/// The most differing lines a diff lists.
+pub const MAX_DIFF_LINES: usize = 50;
+
+/// One line that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    /// Its line number (from 1).
+    pub line: usize,
+    /// The expected line (`None` when the program printed more lines).
+    pub expected: Option<String>,
+    /// The printed line (`None` when the program printed fewer lines).
+    pub actual: Option<String>,
+}
+
+/// A whole submission judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// Accepted when every case passed; otherwise the verdict of the first case
+    /// that failed.
+    pub verdict: Verdict,
+    /// Cases passed.
+    pub passed: usize,
+    /// Cases in all.
+    pub total: usize,
+    /// Hidden cases passed.
+    pub hidden_passed: usize,
+    /// Hidden cases in all.
+    pub hidden_total: usize,
+    /// The compiler's (or parser's) message, when it did not compile.
+    pub compile_error: Option<String>,
+    /// Each case, in order.
+    pub cases: Vec<CaseResult>,
+    /// The slowest case's wall time, in microseconds.
+    pub max_wall_us: u64,
+    /// Fuel over all cases.
+    pub total_fuel: u64,
+    /// The largest peak memory of any case.
+    pub peak_memory_bytes: u64,
+}
+
+/// Runs `source` on every case (concurrently, through the executor's fair queue)
+/// and compares.
+pub async fn judge(
+    executor: &dyn Executor,
+    user: &str,
+    language: Language,
+    source: &str,
+    tests: &[TestCase],
+    checker: &Checker,
+    limits: Limits,
+) -> Result<Judgement, RunError> {
+    if tests.is_empty() {
+        return Err(RunError::Invalid("the challenge has no test cases".to_owned()));
+    }
+    let runs = tests.iter().enumerate().map(|(index, case)| {
+        let request = RunRequest {
+            language,
+            source: source.to_owned(),
+            stdin: case.stdin.clone(),
+            limits,
+            // Reproducible: the same submission gets the same verdict and fuel.
+            seed: Some(index as u64),
+        };
+        async move {
+            let report = executor.execute(user, request).await?;
+            let verdict = match report.verdict {
+                Verdict::Accepted => check(executor, user, checker, case, &report.stdout).await?,
+                other => other,
+            };
+            Ok::<_, RunError>((report, verdict))
+        }
+    });
+    let results = futures_util::future::join_all(runs).await;
+
+    let mut judgement = Judgement {
+        verdict: Verdict::Accepted,
+        passed: 0,
+        total: tests.len(),
+        hidden_passed: 0,
+        hidden_total: tests.iter().filter(|t| !t.visible).count(),
+        compile_error: None,
+        cases: Vec::with_capacity(tests.len()),
+        max_wall_us: 0,
+        total_fuel: 0,
+        peak_memory_bytes: 0,
+    };
+    for (index, (case, result)) in tests.iter().zip(results).enumerate() {
+        let (report, verdict) = result?;
+        if verdict == Verdict::Accepted {
+            judgement.passed += 1;
+            judgement.hidden_passed += usize::from(!case.visible);
+        } else if judgement.verdict == Verdict::Accepted {
+            judgement.verdict = verdict;
+        }
+        if verdict == Verdict::CompileError && judgement.compile_error.is_none() {
+            judgement.compile_error = Some(report.stderr.clone());
+        }
+        judgement.max_wall_us = judgement.max_wall_us.max(report.wall_us);
+        judgement.total_fuel += report.fuel;
+        judgement.peak_memory_bytes = judgement.peak_memory_bytes.max(report.peak_memory_bytes);
+        let details = case.visible.then(|| CaseDetails {
+            diff: if verdict == Verdict::WrongAnswer {
+                diff(&case.expected, &report.stdout)
+            } else {
+                Vec::new()
+            },
+            stdin: case.stdin.clone(),
+            expected: case.expected.clone(),
+            actual: report.stdout,
+            stderr: report.stderr,
+            detail: report.detail,
+        });
+        judgement.cases.push(CaseResult {
+            index,
+            visible: case.visible,
+            verdict,
+            wall_us: report.wall_us,
+            fuel: report.fuel,
+            peak_memory_bytes: report.peak_memory_bytes,
+            details,
+        });
+    }
+    Ok(judgement)
+}
+
+async fn check(
+    executor: &dyn Executor,
+    user: &str,
+    checker: &Checker,
+    case: &TestCase,
+    output: &str,
+) -> Result<Verdict, RunError> {
+    let accepted = match checker {
+        Checker::Exact => normalise(&case.expected) == normalise(output),
+        Checker::Tokens => case.expected.split_whitespace().eq(output.split_whitespace()),
+        Checker::Float { tolerance } => floats_match(&case.expected, output, *tolerance),
+        Checker::UnorderedLines => {
+            let mut expected = normalise(&case.expected);
+            let mut actual = normalise(output);
+            expected.sort_unstable();
+            actual.sort_unstable();
+            expected == actual
+        }
+        Checker::Program { language, source } => {
+            let input = serde_json::json!({
+                "input": case.stdin, "expected": case.expected, "output": output,
+            });
+            let request = RunRequest {
+                language: *language,
+                source: source.clone(),
+                stdin: input.to_string(),
+                limits: Limits::default(),
+                seed: Some(0),
+            };
+            let report = executor.execute(user, request).await?;
+            match report.verdict {
+                Verdict::Accepted => true,
+                Verdict::RuntimeError if report.exit_code.is_some() => false,
+                // A checker that crashes or hangs is the challenge's fault, not
+                // the learner's.
+                other => {
+                    return Err(RunError::Host(format!(
+                        "the challenge's checker failed: {} {}",
+                        other.label(),
+                        report.stderr
+                    )));
+                }
+            }
+        }
+    };
+    Ok(if accepted { Verdict::Accepted } else { Verdict::WrongAnswer })
+}
+
+/// Lines without trailing whitespace, without trailing blank lines.
+fn normalise(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+fn floats_match(expected: &str, actual: &str, tolerance: f64) -> bool {
+    let (mut expected, mut actual) = (expected.split_whitespace(), actual.split_whitespace());
+    loop {
+        match (expected.next(), actual.next()) {
+            (None, None) => return true,
+            (Some(e), Some(a)) if e == a => {}
+            (Some(e), Some(a)) => match (e.parse::<f64>(), a.parse::<f64>()) {
+                (Ok(e), Ok(a)) if a.is_finite() => {
+                    let difference = (e - a).abs();
+                    if difference > tolerance && difference > tolerance * e.abs() {
+                        return false;
+                    }
+                }
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+}
+
+/// The differing lines of two outputs, after normalising.
+pub fn diff(expected: &str, actual: &str) -> Vec<DiffLine> {
+    let (expected, actual) = (normalise(expected), normalise(actual));
+    (0..expected.len().max(actual.len()))
+        .filter_map(|i| {
+            let (e, a) = (expected.get(i), actual.get(i));
+            (e != a).then(|| DiffLine {
+                line: i + 1,
+                expected: e.map(|s| (*s).to_owned()),
+                actual: a.map(|s| (*s).to_owned()),
+            })
+        })
+        .take(MAX_DIFF_LINES)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_whitespace_and_blank_lines_do_not_matter() {
+        assert_eq!(normalise("1 2  \r\n3\n\n\n"), normalise("1 2\n3"));
+        assert_ne!(normalise("1 2\n3"), normalise("1  2\n3"));
+        assert_ne!(normalise("\n1"), normalise("1"));
+    }
+
+    #[test]
+    fn floats_within_tolerance() {
+        assert!(floats_match("0.3333", "0.33333333", 1e-3));
+        assert!(floats_match("1e9 x", "1000000001 x", 1e-6));
+        assert!(!floats_match("0.5", "0.6", 1e-3));
+        assert!(!floats_match("1", "NaN", 1e-3));
+        assert!(!floats_match("1 2", "1", 1e-3));
+    }
+
+    #[test]
+    fn diff_lists_changed_missing_and_extra_lines() {
+        let d = diff("a\nb\nc", "a\nB\nc\nd\n");
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].line, d[0].expected.as_deref(), d[0].actual.as_deref()), (2, Some("b"), Some("B")));
+        assert_eq!((d[1].line, d[1].expected.as_deref(), d[1].actual.as_deref()), (4, None, Some("d")));
+    }
+}

@@ -1,0 +1,93 @@
+//! The one wasmtime `Engine` every guest shares, and the clock that interrupts them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+/// How often the epoch advances. A running guest yields to the executor at every
+/// tick and is stopped at the first tick past its wall deadline, so this is both
+/// the scheduling quantum and the precision of the time limit.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// Settings of the engine that change the compiled code or the pool's shape.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Instances that may exist at once (pool slots). Each reserves address space,
+    /// not memory: resident memory is what guests touch.
+    pub slots: u32,
+    /// The largest linear memory a guest may grow to, in bytes.
+    pub max_memory_bytes: usize,
+}
+
+/// Builds the engine: pooling allocator with copy-on-write memory images (an
+/// instance is a few page-table updates over the guest's pre-built image), fuel
+/// metering, epoch interruption, and async support so a sleeping guest can be cut
+/// off by a timer rather than only by its own next instruction.
+pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(settings.slots)
+        .total_memories(settings.slots)
+        .total_tables(settings.slots)
+        .total_stacks(settings.slots)
+        .total_component_instances(0)
+        .max_memory_size(settings.max_memory_bytes)
+        // CPython's instance state (globals, tables) is larger than the default.
+        .max_core_instance_size(4 << 20)
+        .table_elements(100_000)
+        // Keep the first MiBs of a freed slot resident: the next instance of the
+        // same guest then skips most page faults.
+        .linear_memory_keep_resident(4 << 20)
+        .max_unused_warm_slots(settings.slots);
+
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .memory_init_cow(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true)
+        // Deep recursion traps at this depth instead of exhausting the host.
+        .max_wasm_stack(2 << 20)
+        .async_stack_size(4 << 20);
+    Ok(Engine::new(&config)?)
+}
+
+/// Advances the engine's epoch every [`TICK`] on its own thread, until dropped.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    /// Starts ticking `engine`.
+    pub fn start(engine: Engine) -> std::io::Result<EpochTicker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("eduscale-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(EpochTicker { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for EpochTicker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EpochTicker")
+    }
+}

@@ -1,0 +1,34 @@
+//! Shared by the runner's integration tests: one sandbox per test binary, over the
+//! real guests fetched by `guests/fetch.sh`.
+
+#![allow(dead_code)]
+
+use eduscale_runner::wasm::{WasmConfig, WasmSandbox};
+use eduscale_runner::{Language, Report, RunRequest, Sandbox};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub fn config() -> WasmConfig {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    WasmConfig {
+        guests_dir: std::env::var_os("EDUSCALE_GUESTS_DIR")
+            .map_or_else(|| root.join("guests/dist"), PathBuf::from),
+        cache_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guest-cache"),
+        slots: 64,
+    }
+}
+
+pub fn sandbox() -> &'static WasmSandbox {
+    static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        let sandbox = WasmSandbox::load(&config()).expect("engine");
+        for status in sandbox.languages() {
+            assert_eq!(status.unavailable, None, "{:?}: run ./guests/fetch.sh", status.language);
+        }
+        sandbox
+    })
+}
+
+pub async fn run(language: Language, source: &str, stdin: &str) -> Report {
+    sandbox().run(&RunRequest::new(language, source, stdin)).await.expect("host")
+}
