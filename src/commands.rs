@@ -23,6 +23,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
         db: pool,
         redis,
         auth: Arc::new(config.auth_settings()),
+        runner: crate::runner::executor(config).await?,
+        run_limit: Arc::new(crate::runner::rate_limit(config)),
     })
 }
 

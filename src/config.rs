@@ -53,6 +53,17 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `EDUSCALE_LOG` (or `RUST_LOG`): the tracing filter.
     pub log: String,
+    /// Where the runner's guest interpreters are (filled by `guests/fetch.sh`).
+    pub guests_dir: PathBuf,
+    /// Where compiled guests are cached (compiling CPython takes seconds; loading it, a millisecond).
+    pub runner_cache_dir: PathBuf,
+    /// Sandbox instances alive at once (pool slots); the queue runs at most this many.
+    pub runner_slots: u32,
+    /// Remote runners (`eduscale runner serve`), comma-separated `http://host:port`;
+    /// empty runs the sandbox in this process.
+    pub runner_remotes: String,
+    /// Runs one user may start per minute (run and submit count one each).
+    pub runs_per_minute: u32,
 }
 
 impl Default for Config {
@@ -74,6 +85,11 @@ impl Default for Config {
             behind_proxy: false,
             body_limit_bytes: 64 * 1024,
             log: "info".into(),
+            guests_dir: "guests/dist".into(),
+            runner_cache_dir: ".data/guest-cache".into(),
+            runner_slots: 64,
+            runner_remotes: String::new(),
+            runs_per_minute: 60,
         }
     }
 }
@@ -162,11 +178,35 @@ impl Config {
         if self.redis_prefix.contains(char::is_whitespace) {
             problems.push("EDUSCALE_REDIS_PREFIX must not contain spaces".into());
         }
+        if !(1..=1000).contains(&self.runner_slots) {
+            problems.push("EDUSCALE_RUNNER_SLOTS must be between 1 and 1000".into());
+        }
+        if self.runs_per_minute == 0 {
+            problems.push("EDUSCALE_RUNS_PER_MINUTE must be at least 1".into());
+        }
+        for remote in self.remote_runners() {
+            if !matches!(url::Url::parse(&remote), Ok(u) if u.scheme() == "http" && u.port().is_some())
+            {
+                problems.push(format!(
+                    "EDUSCALE_RUNNER_REMOTES entries must look like http://host:50051 (got {remote})"
+                ));
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Invalid(problems))
         }
+    }
+
+    /// The remote runners configured, if any.
+    pub fn remote_runners(&self) -> Vec<String> {
+        self.runner_remotes
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The account rules the server runs with.

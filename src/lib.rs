@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod runner;
 pub mod telemetry;
 pub mod web;

@@ -134,7 +134,9 @@ pub async fn judge(
     limits: Limits,
 ) -> Result<Judgement, RunError> {
     if tests.is_empty() {
-        return Err(RunError::Invalid("the challenge has no test cases".to_owned()));
+        return Err(RunError::Invalid(
+            "the challenge has no test cases".to_owned(),
+        ));
     }
     let runs = tests.iter().enumerate().map(|(index, case)| {
         let request = RunRequest {
@@ -216,7 +218,10 @@ async fn check(
 ) -> Result<Verdict, RunError> {
     let accepted = match checker {
         Checker::Exact => normalise(&case.expected) == normalise(output),
-        Checker::Tokens => case.expected.split_whitespace().eq(output.split_whitespace()),
+        Checker::Tokens => case
+            .expected
+            .split_whitespace()
+            .eq(output.split_whitespace()),
         Checker::Float { tolerance } => floats_match(&case.expected, output, *tolerance),
         Checker::UnorderedLines => {
             let mut expected = normalise(&case.expected);
@@ -252,7 +257,11 @@ async fn check(
             }
         }
     };
-    Ok(if accepted { Verdict::Accepted } else { Verdict::WrongAnswer })
+    Ok(if accepted {
+        Verdict::Accepted
+    } else {
+        Verdict::WrongAnswer
+    })
 }
 
 /// Lines without trailing whitespace, without trailing blank lines.
@@ -324,7 +333,13 @@ mod tests {
     fn diff_lists_changed_missing_and_extra_lines() {
         let d = diff("a\nb\nc", "a\nB\nc\nd\n");
         assert_eq!(d.len(), 2);
-        assert_eq!((d[0].line, d[0].expected.as_deref(), d[0].actual.as_deref()), (2, Some("b"), Some("B")));
-        assert_eq!((d[1].line, d[1].expected.as_deref(), d[1].actual.as_deref()), (4, None, Some("d")));
+        assert_eq!(
+            (d[0].line, d[0].expected.as_deref(), d[0].actual.as_deref()),
+            (2, Some("b"), Some("B"))
+        );
+        assert_eq!(
+            (d[1].line, d[1].expected.as_deref(), d[1].actual.as_deref()),
+            (4, None, Some("d"))
+        );
     }
 }

@@ -83,14 +83,17 @@ impl Language {
     /// Parses an id (`py` and `js` are accepted too, for the command line).
     pub fn from_id(id: &str) -> Option<Language> {
         let id = id.trim().to_ascii_lowercase();
-        Language::ALL.into_iter().find(|l| l.id() == id).or(match id.as_str() {
-            "py" | "python3" => Some(Language::Python),
-            "js" | "node" => Some(Language::JavaScript),
-            "c++" => Some(Language::Cpp),
-            "rs" => Some(Language::Rust),
-            "golang" => Some(Language::Go),
-            _ => None,
-        })
+        Language::ALL
+            .into_iter()
+            .find(|l| l.id() == id)
+            .or(match id.as_str() {
+                "py" | "python3" => Some(Language::Python),
+                "js" | "node" => Some(Language::JavaScript),
+                "c++" => Some(Language::Cpp),
+                "rs" => Some(Language::Rust),
+                "golang" => Some(Language::Go),
+                _ => None,
+            })
     }
 }
 

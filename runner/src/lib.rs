@@ -9,6 +9,7 @@ pub mod judge;
 mod language;
 mod limits;
 pub mod queue;
+pub mod rate;
 pub mod report;
 pub mod wasm;
 

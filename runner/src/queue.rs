@@ -72,7 +72,9 @@ impl Runner {
         for sandbox in &sandboxes {
             for status in sandbox.languages() {
                 let language = status.language;
-                let better = statuses.get(&language).is_none_or(|s| s.unavailable.is_some());
+                let better = statuses
+                    .get(&language)
+                    .is_none_or(|s| s.unavailable.is_some());
                 if better {
                     if status.unavailable.is_none() {
                         by_language.insert(language, sandbox.clone());
@@ -248,13 +250,18 @@ impl Drop for Slot {
 impl FairQueue {
     /// An empty queue.
     pub fn new(config: QueueConfig) -> FairQueue {
-        FairQueue { config, state: Mutex::new(QueueState::default()) }
+        FairQueue {
+            config,
+            state: Mutex::new(QueueState::default()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
         // The state is a few counters and queues, each left consistent before
         // any call that could panic, so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits for a slot for `user`, or says when to come back.
@@ -263,12 +270,16 @@ impl FairQueue {
             let mut state = self.lock();
             if state.running < self.config.concurrency && state.waiting == 0 {
                 state.running += 1;
-                return Ok(Slot { queue: self.clone() });
+                return Ok(Slot {
+                    queue: self.clone(),
+                });
             }
             let mine = state.by_user.get(user).map_or(0, VecDeque::len);
             if state.waiting >= self.config.max_waiting || mine >= self.config.max_waiting_per_user
             {
-                return Err(RunError::Busy { retry_after: self.retry_after(&state) });
+                return Err(RunError::Busy {
+                    retry_after: self.retry_after(&state),
+                });
             }
             let (sender, receiver) = oneshot::channel();
             let queue = state.by_user.entry(user.to_owned()).or_default();
@@ -299,7 +310,9 @@ impl FairQueue {
                     state.running -= 1;
                     break None;
                 };
-                let Some(queue) = state.by_user.get_mut(&user) else { continue };
+                let Some(queue) = state.by_user.get_mut(&user) else {
+                    continue;
+                };
                 let sender = queue.pop_front();
                 if queue.is_empty() {
                     state.by_user.remove(&user);
@@ -315,7 +328,9 @@ impl FairQueue {
         if let Some(sender) = next {
             // If that waiter gave up, the slot comes back here and its drop
             // releases it again, to the waiter after.
-            let _ = sender.send(Slot { queue: self.clone() });
+            let _ = sender.send(Slot {
+                queue: self.clone(),
+            });
         }
     }
 }
@@ -325,7 +340,11 @@ mod tests {
     use super::*;
 
     fn config(concurrency: usize) -> QueueConfig {
-        QueueConfig { concurrency, max_waiting: 4, max_waiting_per_user: 3 }
+        QueueConfig {
+            concurrency,
+            max_waiting: 4,
+            max_waiting_per_user: 3,
+        }
     }
 
     #[tokio::test]
@@ -359,14 +378,21 @@ mod tests {
         let mut waiting = Vec::new();
         for _ in 0..3 {
             let queue = queue.clone();
-            waiting.push(tokio::spawn(async move { queue.acquire("a").await.map(drop) }));
+            waiting.push(tokio::spawn(
+                async move { queue.acquire("a").await.map(drop) },
+            ));
         }
         tokio::task::yield_now().await;
         tokio::time::sleep(Duration::from_millis(20)).await;
         // Per-user bound first, then the overall one.
-        assert!(matches!(queue.acquire("a").await, Err(RunError::Busy { .. })));
+        assert!(matches!(
+            queue.acquire("a").await,
+            Err(RunError::Busy { .. })
+        ));
         let queue2 = queue.clone();
-        waiting.push(tokio::spawn(async move { queue2.acquire("b").await.map(drop) }));
+        waiting.push(tokio::spawn(
+            async move { queue2.acquire("b").await.map(drop) },
+        ));
         tokio::time::sleep(Duration::from_millis(20)).await;
         match queue.acquire("c").await {
             Err(RunError::Busy { retry_after }) => assert!(retry_after >= Duration::from_secs(1)),

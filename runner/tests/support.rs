@@ -23,12 +23,19 @@ pub fn sandbox() -> &'static WasmSandbox {
     SANDBOX.get_or_init(|| {
         let sandbox = WasmSandbox::load(&config()).expect("engine");
         for status in sandbox.languages() {
-            assert_eq!(status.unavailable, None, "{:?}: run ./guests/fetch.sh", status.language);
+            assert_eq!(
+                status.unavailable, None,
+                "{:?}: run ./guests/fetch.sh",
+                status.language
+            );
         }
         sandbox
     })
 }
 
 pub async fn run(language: Language, source: &str, stdin: &str) -> Report {
-    sandbox().run(&RunRequest::new(language, source, stdin)).await.expect("host")
+    sandbox()
+        .run(&RunRequest::new(language, source, stdin))
+        .await
+        .expect("host")
 }

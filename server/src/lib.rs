@@ -21,6 +21,10 @@ pub struct AppState {
     pub redis: redis::Redis,
     /// Password, session and rate-limit settings.
     pub auth: Arc<auth::AuthSettings>,
+    /// Runs learners' code: the in-process runner, or a client of remote ones.
+    pub runner: Arc<dyn eduscale_runner::queue::Executor>,
+    /// Runs per user per minute.
+    pub run_limit: Arc<eduscale_runner::rate::RunRateLimit>,
 }
 
 impl std::fmt::Debug for AppState {

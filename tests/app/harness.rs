@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use eduscale::web::{WebState, router};
+use eduscale_runner::queue::{Executor, Runner};
+use eduscale_runner::rate::RunRateLimit;
 use eduscale_server::AppState;
 use eduscale_server::auth::AuthSettings;
 use eduscale_server::redis::{KeyPrefix, Redis};
@@ -39,6 +41,26 @@ impl Reply {
     }
 }
 
+/// Runs per user per minute in tests: enough for every test but the one on the limit.
+pub const RUNS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(30).expect("non-zero");
+
+/// One in-process runner for the whole test binary, over the real guests (its
+/// compiled guests cached under the target directory).
+pub async fn shared_runner() -> Arc<dyn Executor> {
+    static RUNNER: tokio::sync::OnceCell<Arc<Runner>> = tokio::sync::OnceCell::const_new();
+    let runner = RUNNER
+        .get_or_init(|| async {
+            let mut config = eduscale::config::Config::default();
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            config.guests_dir = root.join("guests/dist");
+            config.runner_cache_dir =
+                std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guest-cache");
+            Arc::new(eduscale::runner::local(&config).await.expect("runner"))
+        })
+        .await;
+    runner.clone()
+}
+
 impl TestApp {
     /// An app with the production account rules.
     pub async fn new(db: PgPool) -> Self {
@@ -56,6 +78,8 @@ impl TestApp {
             db,
             redis,
             auth: Arc::new(settings),
+            runner: shared_runner().await,
+            run_limit: Arc::new(RunRateLimit::per_minute(RUNS_PER_MINUTE)),
         };
         let leptos = eduscale::config::Config::default()
             .leptos_options()

@@ -13,10 +13,7 @@ pub fn artifact_path(dir: &Path, engine: &Engine, wasm_sha256: &str) -> PathBuf 
     let mut hasher = Sha256Hasher::default();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_key = hex(&hasher.0.finalize()[..8]);
-    dir.join(format!(
-        "{}-{engine_key}.cwasm",
-        &wasm_sha256[..16]
-    ))
+    dir.join(format!("{}-{engine_key}.cwasm", &wasm_sha256[..16]))
 }
 
 /// Loads the compiled module from the cache, or compiles and stores it.

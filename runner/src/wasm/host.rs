@@ -46,13 +46,23 @@ pub struct Stdio {
 impl Stdio {
     /// `stdin` to read, and at most `cap` bytes of output.
     pub fn new(stdin: Vec<u8>, cap: usize) -> Stdio {
-        Stdio { stdin, cap, ..Stdio::default() }
+        Stdio {
+            stdin,
+            cap,
+            ..Stdio::default()
+        }
     }
 
     fn write(&mut self, fd: i32, bytes: &[u8]) -> Result<(), OutputLimitExceeded> {
-        let room = self.cap.saturating_sub(self.stdout.len() + self.stderr.len());
+        let room = self
+            .cap
+            .saturating_sub(self.stdout.len() + self.stderr.len());
         let take = bytes.len().min(room);
-        let sink = if fd == 1 { &mut self.stdout } else { &mut self.stderr };
+        let sink = if fd == 1 {
+            &mut self.stdout
+        } else {
+            &mut self.stderr
+        };
         sink.extend_from_slice(&bytes[..take]);
         if take < bytes.len() {
             self.overflowed = true;
@@ -75,7 +85,11 @@ pub struct MemoryMeter {
 impl MemoryMeter {
     /// A meter refusing growth past `limit` bytes.
     pub fn new(limit: usize) -> MemoryMeter {
-        MemoryMeter { limit, peak: 0, hit_limit: false }
+        MemoryMeter {
+            limit,
+            peak: 0,
+            hit_limit: false,
+        }
     }
 }
 
@@ -211,7 +225,10 @@ mod tests {
         assert!(io.write(2, b"de").is_ok());
         assert!(io.write(1, b"f").is_err());
         assert!(io.overflowed);
-        assert_eq!((io.stdout.as_slice(), io.stderr.as_slice()), (&b"abc"[..], &b"de"[..]));
+        assert_eq!(
+            (io.stdout.as_slice(), io.stderr.as_slice()),
+            (&b"abc"[..], &b"de"[..])
+        );
     }
 
     #[test]

@@ -71,7 +71,13 @@ impl WasmSandbox {
         let mut guests = HashMap::new();
         let mut missing = HashMap::new();
         for spec in guest::ALL {
-            match load_guest(&engine, &linker, &spec, &config.guests_dir, &config.cache_dir) {
+            match load_guest(
+                &engine,
+                &linker,
+                &spec,
+                &config.guests_dir,
+                &config.cache_dir,
+            ) {
                 Ok(pre) => {
                     guests.insert(spec.language, Guest { spec, pre });
                 }
@@ -82,7 +88,12 @@ impl WasmSandbox {
             }
         }
         let ticker = engine::EpochTicker::start(engine.clone())?;
-        Ok(WasmSandbox { engine, guests, missing, _ticker: ticker })
+        Ok(WasmSandbox {
+            engine,
+            guests,
+            missing,
+            _ticker: ticker,
+        })
     }
 
     /// Creates a store and instantiates `language`'s guest without running it, and
@@ -92,21 +103,27 @@ impl WasmSandbox {
         let guest = self.guest(language)?;
         let started = Instant::now();
         let mut store = self.store(guest, &RunRequest::new(language, "", ""), Some(0))?;
-        let instance = guest.pre.instantiate_async(&mut store).await.map_err(RunError::host)?;
+        let instance = guest
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(RunError::host)?;
         let elapsed = started.elapsed();
         let _ = instance;
         Ok(elapsed)
     }
 
     fn guest(&self, language: Language) -> Result<&Guest, RunError> {
-        self.guests.get(&language).ok_or_else(|| RunError::Unavailable {
-            language,
-            reason: self
-                .missing
-                .get(&language)
-                .cloned()
-                .unwrap_or_else(|| "not a WASM language".to_owned()),
-        })
+        self.guests
+            .get(&language)
+            .ok_or_else(|| RunError::Unavailable {
+                language,
+                reason: self
+                    .missing
+                    .get(&language)
+                    .cloned()
+                    .unwrap_or_else(|| "not a WASM language".to_owned()),
+            })
     }
 
     fn store(
@@ -159,7 +176,11 @@ impl Sandbox for WasmSandbox {
         let guest = self.guest(request.language)?;
         let limits = request.limits;
         let mut store = self.store(guest, request, request.seed)?;
-        let instance = guest.pre.instantiate_async(&mut store).await.map_err(RunError::host)?;
+        let instance = guest
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(RunError::host)?;
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
             .map_err(RunError::host)?;
@@ -178,15 +199,21 @@ impl Sandbox for WasmSandbox {
         store.set_epoch_deadline(1);
         // The timer covers a guest that is not running at all (sleeping in
         // poll_oneoff), which the epoch cannot reach.
-        let outcome =
-            tokio::time::timeout(limits.wall + engine::TICK * 2, start.call_async(&mut store, ()))
-                .await;
+        let outcome = tokio::time::timeout(
+            limits.wall + engine::TICK * 2,
+            start.call_async(&mut store, ()),
+        )
+        .await;
         let wall = started.elapsed();
         let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
 
         let (mut verdict, exit_code, detail) = match outcome {
-            Err(_elapsed) => (Verdict::TimeLimit, None, Some("wall-clock limit".to_owned())),
+            Err(_elapsed) => (
+                Verdict::TimeLimit,
+                None,
+                Some("wall-clock limit".to_owned()),
+            ),
             Ok(Ok(())) => (Verdict::Accepted, Some(0), None),
             Ok(Err(error)) => classify(&error),
         };
@@ -223,8 +250,16 @@ fn classify(error: &wasmtime::Error) -> (Verdict, Option<i32>, Option<String>) {
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => (Verdict::TimeLimit, None, Some("fuel exhausted".to_owned())),
-        Some(Trap::Interrupt) => (Verdict::TimeLimit, None, Some("wall-clock limit".to_owned())),
-        Some(Trap::StackOverflow) => (Verdict::RuntimeError, None, Some("stack overflow".to_owned())),
+        Some(Trap::Interrupt) => (
+            Verdict::TimeLimit,
+            None,
+            Some("wall-clock limit".to_owned()),
+        ),
+        Some(Trap::StackOverflow) => (
+            Verdict::RuntimeError,
+            None,
+            Some("stack overflow".to_owned()),
+        ),
         // QuickJS ends very deep recursion in an out-of-bounds access of its own
         // stack, not in a JavaScript error.
         Some(Trap::MemoryOutOfBounds) => (
@@ -232,8 +267,16 @@ fn classify(error: &wasmtime::Error) -> (Verdict, Option<i32>, Option<String>) {
             None,
             Some("stack overflow or invalid memory access".to_owned()),
         ),
-        Some(trap) => (Verdict::RuntimeError, None, Some(format!("crashed: {trap}"))),
-        None => (Verdict::RuntimeError, None, Some(format!("crashed: {error}"))),
+        Some(trap) => (
+            Verdict::RuntimeError,
+            None,
+            Some(format!("crashed: {trap}")),
+        ),
+        None => (
+            Verdict::RuntimeError,
+            None,
+            Some(format!("crashed: {error}")),
+        ),
     }
 }
 
@@ -246,7 +289,11 @@ fn load_guest(
 ) -> Result<InstancePre<HostState>, String> {
     let path = guests_dir.join(spec.file);
     let wasm = std::fs::read(&path).map_err(|error| {
-        format!("{} is not installed ({}: {error}); run ./eduscale.sh setup", spec.language.name(), path.display())
+        format!(
+            "{} is not installed ({}: {error}); run ./eduscale.sh setup",
+            spec.language.name(),
+            path.display()
+        )
     })?;
     let sha256 = cache::sha256_hex(&wasm);
     if sha256 != spec.sha256 {

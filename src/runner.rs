@@ -1,0 +1,42 @@
+//! Builds the runner the server and the command line use: the in-process one
+//! (wasmtime guests, Docker fallback, fair queue), or a client of remote runners
+//! when `EDUSCALE_RUNNER_REMOTES` names some.
+
+use crate::config::Config;
+use eduscale_runner::Sandbox;
+use eduscale_runner::queue::{Executor, QueueConfig, Runner};
+use eduscale_runner::rate::RunRateLimit;
+use eduscale_runner::wasm::{WasmConfig, WasmSandbox};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// The sandbox settings from the configuration.
+pub fn wasm_config(config: &Config) -> WasmConfig {
+    WasmConfig {
+        guests_dir: config.guests_dir.clone(),
+        cache_dir: config.runner_cache_dir.clone(),
+        slots: config.runner_slots,
+    }
+}
+
+/// The in-process runner. Loading compiles a guest the first time on this machine
+/// (seconds), so it runs off the async threads.
+pub async fn local(config: &Config) -> anyhow::Result<Runner> {
+    let wasm = wasm_config(config);
+    let sandbox = tokio::task::spawn_blocking(move || WasmSandbox::load(&wasm)).await??;
+    let sandboxes: Vec<Arc<dyn Sandbox>> = vec![Arc::new(sandbox)];
+    Ok(Runner::new(
+        sandboxes,
+        QueueConfig::for_machine(config.runner_slots as usize),
+    )?)
+}
+
+/// What the web server runs code with.
+pub async fn executor(config: &Config) -> anyhow::Result<Arc<dyn Executor>> {
+    Ok(Arc::new(local(config).await?))
+}
+
+/// The per-user run limit from the configuration.
+pub fn rate_limit(config: &Config) -> RunRateLimit {
+    RunRateLimit::per_minute(NonZeroU32::new(config.runs_per_minute).unwrap_or(NonZeroU32::MIN))
+}
