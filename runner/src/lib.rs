@@ -6,18 +6,14 @@
 //! guests for Python and JavaScript, Docker for the compiled languages.
 
 pub mod judge;
-mod language;
-mod limits;
 pub mod queue;
 pub mod rate;
-pub mod report;
 pub mod wasm;
 
-pub use judge::{Checker, Judgement, TestCase};
-pub use language::{Backend, Language, LanguageStatus};
-pub use limits::Limits;
+pub use eduscale_core::code::{
+    Backend, Checker, Judgement, Language, LanguageStatus, Limits, Report, TestCase, Verdict,
+};
 pub use queue::{QueueConfig, Runner};
-pub use report::{Report, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
