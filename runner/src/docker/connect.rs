@@ -47,6 +47,8 @@ pub async fn connect(host: &str) -> Result<Docker, String> {
         Err(_) => return Err(silent(&path)),
     }
     // The engine may be older than bollard's API version: speak its version.
+    // (bollard 0.21 sends unversioned paths, which an engine serves at its own
+    // version; negotiating keeps bollard's own idea of the version right.)
     match tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version()).await {
         Ok(Ok(docker)) => Ok(docker),
         Ok(Err(error)) => Err(describe(&path, &error)),

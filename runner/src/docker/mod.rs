@@ -108,8 +108,9 @@ struct Engine {
 }
 
 impl DockerSandbox {
-    /// Connects to the engine and starts filling the pools. Never fails: with
-    /// no engine, the sandbox lists its languages as unavailable, with why.
+    /// Connects to the engine and starts filling the pools (tasks on the
+    /// current Tokio runtime). Never fails: with no engine, the sandbox lists
+    /// its languages as unavailable, with why.
     pub async fn connect(config: &DockerConfig) -> DockerSandbox {
         let host = connect::resolve(config.host.as_deref());
         let docker = match connect::connect(&host).await {

@@ -78,7 +78,7 @@ pub async fn execute(
 
     let mut capture = Capture::new(limits.output_bytes);
     let mut deadline = started + compile_budget;
-    let (end, ended_at) = loop {
+    let (end, mut ended_at) = loop {
         let next = match tokio::time::timeout_at(deadline, output.next()).await {
             Err(_) => break (Some(End::TimedOut), Instant::now()),
             Ok(None) => break (None, Instant::now()),
@@ -112,7 +112,14 @@ pub async fn execute(
             kill(docker, id).await;
             end
         }
-        None => exit(docker, id, deadline).await?,
+        None => {
+            let end = exit(docker, id, deadline).await?;
+            if end == End::TimedOut {
+                // It went on after closing its output: it ran until killed.
+                ended_at = Instant::now();
+            }
+            end
+        }
     };
     let program_started = capture.program_started.map(Instant::from_std);
     let (verdict, exit_code, detail) =
