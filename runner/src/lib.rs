@@ -5,6 +5,7 @@
 //! fairly between users, and runs it in the language's [`Sandbox`] — wasmtime
 //! guests for Python and JavaScript, Docker for the compiled languages.
 
+pub mod docker;
 pub mod judge;
 pub mod queue;
 pub mod rate;
