@@ -213,6 +213,7 @@ lint() {
   say "clippy, per package with its own features"
   cargo clippy -p eduscale-core --all-targets -- -D warnings
   cargo clippy -p eduscale-core --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p eduscale-runner --all-targets -- -D warnings
   cargo clippy -p eduscale-server --all-targets -- -D warnings
   cargo clippy -p eduscale-app --features ssr --all-targets -- -D warnings
   cargo clippy -p eduscale-app --features hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -226,6 +227,8 @@ rust_tests() {
   local db
   db=$(database_url_for postgres)
   DATABASE_URL=$db cargo test -p eduscale-core 2>&1 | tee -a "$SUMMARY"
+  # The sandbox against the real guests, hostile programs included.
+  cargo test -p eduscale-runner 2>&1 | tee -a "$SUMMARY"
   DATABASE_URL=$db cargo test -p eduscale-server 2>&1 | tee -a "$SUMMARY"
   DATABASE_URL=$db cargo test -p eduscale-app --features ssr 2>&1 | tee -a "$SUMMARY"
   DATABASE_URL=$db cargo test -p eduscale 2>&1 | tee -a "$SUMMARY"

@@ -25,6 +25,49 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Run a program in the sandbox: its stdout on stdout, its stderr and then one
+    /// verdict line on stderr; stdin is passed through. Exits 0 only when the
+    /// program succeeded.
+    Run(RunArgs),
+    /// List the languages and whether each can run here.
+    Languages,
+    /// Measure; each prints one JSON object.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `eduscale run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// python, javascript, c, cpp, rust, go or java.
+    #[arg(long = "lang", short = 'l')]
+    pub language: String,
+    /// The program's source file.
+    pub file: PathBuf,
+    /// Wall-clock limit in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub time_limit: f64,
+    /// Memory limit in MiB.
+    #[arg(long, default_value_t = 256)]
+    pub memory_mb: u64,
+}
+
+/// `eduscale bench ...`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The runner: instantiation, hello-world runs against native interpreters, throughput.
+    Runner(BenchArgs),
+}
+
+/// Options every benchmark takes.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Print the figures as one JSON object (the only output format).
+    #[arg(long)]
+    pub json: bool,
+    /// Shorter runs (fewer samples), for a quick look.
+    #[arg(long)]
+    pub quick: bool,
 }
 
 /// `eduscale user ...`

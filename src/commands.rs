@@ -1,6 +1,7 @@
-//! What each command does: connect, then serve, migrate or manage users.
+//! What each command does: connect, then serve, migrate or manage users; run a
+//! program in the sandbox; list the languages.
 
-use crate::cli::{CreateUser, UserCommand};
+use crate::cli::{CreateUser, RunArgs, UserCommand};
 use crate::config::Config;
 use crate::web;
 use eduscale_core::account::{DisplayName, Email, NewPassword, Role};
@@ -113,4 +114,64 @@ fn generate_password() -> String {
             return p;
         }
     }
+}
+
+/// `eduscale run --lang L FILE`: the program's stdout on stdout; its stderr, then
+/// one verdict line (verdict, time, memory, fuel) on stderr.
+pub async fn run(config: &Config, args: RunArgs) -> anyhow::Result<std::process::ExitCode> {
+    use eduscale_runner::queue::Executor;
+    use std::io::{Read, Write};
+    let language = eduscale_runner::Language::from_id(&args.language).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown language {:?}; `eduscale languages` lists them",
+            args.language
+        )
+    })?;
+    let source = std::fs::read_to_string(&args.file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let mut stdin = String::new();
+    std::io::stdin().read_to_string(&mut stdin)?;
+    anyhow::ensure!(
+        args.time_limit.is_finite() && args.time_limit > 0.0,
+        "--time-limit must be a positive number of seconds"
+    );
+    let mut request = eduscale_runner::RunRequest::new(language, source, stdin);
+    request.limits.wall = std::time::Duration::from_secs_f64(args.time_limit);
+    request.limits.memory_bytes = args.memory_mb << 20;
+    let runner = crate::runner::local(config).await?;
+    let report = runner.execute("cli", request).await?;
+    std::io::stdout().write_all(report.stdout.as_bytes())?;
+    std::io::stdout().flush()?;
+    let mut stderr = std::io::stderr();
+    stderr.write_all(report.stderr.as_bytes())?;
+    if !report.stderr.is_empty() && !report.stderr.ends_with('\n') {
+        writeln!(stderr)?;
+    }
+    writeln!(stderr, "{}", report.summary())?;
+    Ok(if report.verdict == eduscale_runner::Verdict::Accepted {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+/// `eduscale languages`
+pub async fn languages(config: &Config) -> anyhow::Result<()> {
+    use eduscale_runner::queue::Executor;
+    let runner = crate::runner::local(config).await?;
+    for status in runner.languages() {
+        let backend = match status.backend {
+            eduscale_runner::Backend::Wasm => "wasm",
+            eduscale_runner::Backend::Docker => "docker",
+        };
+        match status.unavailable {
+            None => println!("{:<11} {:<22} {backend:<6} available", status.language.id(), status.language.name()),
+            Some(reason) => println!(
+                "{:<11} {:<22} {backend:<6} unavailable: {reason}",
+                status.language.id(),
+                status.language.name()
+            ),
+        }
+    }
+    Ok(())
 }

@@ -64,6 +64,11 @@ pub struct Config {
     pub runner_remotes: String,
     /// Runs one user may start per minute (run and submit count one each).
     pub runs_per_minute: u32,
+    /// The Docker engine for the compiled languages, `unix:///path`; empty for
+    /// `DOCKER_HOST` or the default socket.
+    pub docker_host: String,
+    /// Containers created ahead, per Docker language.
+    pub docker_pool_size: usize,
 }
 
 impl Default for Config {
@@ -90,6 +95,8 @@ impl Default for Config {
             runner_slots: 64,
             runner_remotes: String::new(),
             runs_per_minute: 60,
+            docker_host: String::new(),
+            docker_pool_size: 2,
         }
     }
 }
@@ -180,6 +187,9 @@ impl Config {
         }
         if !(1..=1000).contains(&self.runner_slots) {
             problems.push("EDUSCALE_RUNNER_SLOTS must be between 1 and 1000".into());
+        }
+        if !(1..=64).contains(&self.docker_pool_size) {
+            problems.push("EDUSCALE_DOCKER_POOL_SIZE must be between 1 and 64".into());
         }
         if self.runs_per_minute == 0 {
             problems.push("EDUSCALE_RUNS_PER_MINUTE must be at least 1".into());

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line and calls into here; the integration
 //! tests in `tests/` build the very same router with [`web::router`].
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

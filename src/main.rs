@@ -1,8 +1,9 @@
-//! `eduscale`: serve (the default, so cargo-leptos can run it), migrate, manage users.
+//! `eduscale`: serve (the default, so cargo-leptos can run it), migrate, manage users,
+//! run programs in the sandbox, benchmark.
 
 use clap::Parser;
-use eduscale::cli::{Cli, Command};
-use eduscale::{commands, config, telemetry};
+use eduscale::cli::{BenchCommand, Cli, Command};
+use eduscale::{bench, commands, config, telemetry};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -15,14 +16,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log);
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => commands::serve(config).await,
-        Command::Migrate => commands::migrate(&config).await,
-        Command::User(user) => commands::user(&config, user).await,
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Commands whose stderr a person reads (or a program parses) get errors only,
+    // unless asked: "Docker is unavailable" is not news to `eduscale run`.
+    let quiet = matches!(command, Command::Run(_) | Command::Languages | Command::Bench(_));
+    let filter = if quiet && std::env::var_os("RUST_LOG").is_none() { "error" } else { &config.log };
+    telemetry::init(filter);
+    let outcome = match command {
+        Command::Serve => commands::serve(config).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => commands::migrate(&config).await.map(|()| ExitCode::SUCCESS),
+        Command::User(user) => commands::user(&config, user).await.map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => commands::run(&config, args).await,
+        Command::Languages => commands::languages(&config).await.map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Runner(args)) => {
+            bench::runner::run(&config, &args).await.map(|()| ExitCode::SUCCESS)
+        }
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             // One line a person can act on; the details went to the log.
             eprintln!("eduscale: {e:#}");

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use eduscale_runner::Sandbox;
+use eduscale_runner::docker::{DockerConfig, DockerSandbox};
 use eduscale_runner::queue::{Executor, QueueConfig, Runner};
 use eduscale_runner::rate::RunRateLimit;
 use eduscale_runner::wasm::{WasmConfig, WasmSandbox};
@@ -19,12 +20,20 @@ pub fn wasm_config(config: &Config) -> WasmConfig {
     }
 }
 
-/// The in-process runner. Loading compiles a guest the first time on this machine
-/// (seconds), so it runs off the async threads.
+/// The in-process runner: WASM guests, and Docker for the compiled languages
+/// (listed unavailable, with the reason, when no engine answers). Loading compiles
+/// a guest the first time on this machine (seconds), so it runs off the async
+/// threads.
 pub async fn local(config: &Config) -> anyhow::Result<Runner> {
     let wasm = wasm_config(config);
     let sandbox = tokio::task::spawn_blocking(move || WasmSandbox::load(&wasm)).await??;
-    let sandboxes: Vec<Arc<dyn Sandbox>> = vec![Arc::new(sandbox)];
+    let docker = DockerSandbox::connect(&DockerConfig {
+        host: Some(config.docker_host.clone()).filter(|h| !h.is_empty()),
+        pool_size: config.docker_pool_size,
+        ..DockerConfig::default()
+    })
+    .await;
+    let sandboxes: Vec<Arc<dyn Sandbox>> = vec![Arc::new(sandbox), Arc::new(docker)];
     Ok(Runner::new(
         sandboxes,
         QueueConfig::for_machine(config.runner_slots as usize),

@@ -1,10 +1,12 @@
 //! The job queue: a fixed number of runs at once, fair between users, bounded.
 //!
-//! Written by hand because the fairness rule is ours: when a slot frees, it goes
+//! Written by hand because the fairness rules are ours: when a slot frees, it goes
 //! to the *next user* in round-robin order (their oldest job), not to the oldest
 //! job overall, so one learner submitting twenty test cases cannot starve the
-//! others. Waiting is bounded overall and per user; past that a caller gets
-//! [`RunError::Busy`] with a time to retry, never an unbounded wait.
+//! others; and no user holds more than part of the slots, so a newcomer finds one
+//! free at once however many infinite loops someone else submitted. Waiting is
+//! bounded overall and per user; past that a caller gets [`RunError::Busy`] with
+//! a time to retry, never an unbounded wait.
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox};
 use std::collections::{HashMap, VecDeque};
@@ -22,6 +24,8 @@ pub const MAX_STDIN_BYTES: usize = 1 << 20;
 pub struct QueueConfig {
     /// Runs at once.
     pub concurrency: usize,
+    /// Runs at once for one user.
+    pub max_running_per_user: usize,
     /// Jobs waiting for a slot, across all users.
     pub max_waiting: usize,
     /// Jobs waiting for a slot, for one user.
@@ -37,6 +41,9 @@ impl QueueConfig {
         let concurrency = (cores * 4).clamp(1, slots.max(1));
         QueueConfig {
             concurrency,
+            // One user's runs never take more than the cores: whatever they
+            // submit, everyone else still finds a slot and a share of the CPU.
+            max_running_per_user: cores.min(concurrency),
             max_waiting: concurrency * 16,
             max_waiting_per_user: concurrency * 4,
         }
@@ -218,6 +225,7 @@ pub struct FairQueue {
 struct QueueState {
     running: usize,
     waiting: usize,
+    running_by_user: HashMap<String, usize>,
     by_user: HashMap<String, VecDeque<oneshot::Sender<Slot>>>,
     turn: VecDeque<String>,
     /// Moving average of a run's duration, for "try again in N s".
@@ -228,6 +236,7 @@ struct QueueState {
 #[derive(Debug)]
 pub struct Slot {
     queue: Arc<FairQueue>,
+    user: String,
 }
 
 impl Slot {
@@ -243,7 +252,7 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.queue.release();
+        self.queue.release(&self.user);
     }
 }
 
@@ -268,18 +277,19 @@ impl FairQueue {
     pub async fn acquire(self: &Arc<Self>, user: &str) -> Result<Slot, RunError> {
         let receiver = {
             let mut state = self.lock();
-            if state.running < self.config.concurrency && state.waiting == 0 {
-                state.running += 1;
-                return Ok(Slot {
-                    queue: self.clone(),
-                });
+            // A free slot while others wait means every waiter is at their own
+            // cap (release hands slots to eligible waiters first), so this user
+            // may take it if they are not at theirs.
+            let mine_running = state.running_by_user.get(user).copied().unwrap_or(0);
+            if state.running < self.config.concurrency
+                && mine_running < self.config.max_running_per_user
+            {
+                return Ok(self.grant(&mut state, user));
             }
             let mine = state.by_user.get(user).map_or(0, VecDeque::len);
             if state.waiting >= self.config.max_waiting || mine >= self.config.max_waiting_per_user
             {
-                return Err(RunError::Busy {
-                    retry_after: self.retry_after(&state),
-                });
+                return Err(RunError::Busy { retry_after: self.retry_after(&state) });
             }
             let (sender, receiver) = oneshot::channel();
             let queue = state.by_user.entry(user.to_owned()).or_default();
@@ -295,42 +305,58 @@ impl FairQueue {
             .map_err(|_| RunError::Host("the queue was shut down".to_owned()))
     }
 
+    fn grant(self: &Arc<Self>, state: &mut QueueState, user: &str) -> Slot {
+        state.running += 1;
+        *state.running_by_user.entry(user.to_owned()).or_default() += 1;
+        Slot { queue: self.clone(), user: user.to_owned() }
+    }
+
     fn retry_after(&self, state: &QueueState) -> Duration {
         let average = state.average_run.unwrap_or(Duration::from_millis(100));
         let rounds = (state.waiting as u32 + 1).div_ceil(self.config.concurrency.max(1) as u32);
         (average * rounds).max(Duration::from_secs(1))
     }
 
-    /// Hands the freed slot to the next user in turn, or returns it.
-    fn release(self: &Arc<Self>) {
+    /// Frees `user`'s slot and hands one to the next user in turn who is below
+    /// their cap.
+    fn release(self: &Arc<Self>, user: &str) {
         let next = {
             let mut state = self.lock();
-            loop {
-                let Some(user) = state.turn.pop_front() else {
-                    state.running -= 1;
-                    break None;
-                };
-                let Some(queue) = state.by_user.get_mut(&user) else {
+            state.running -= 1;
+            if let Some(count) = state.running_by_user.get_mut(user) {
+                *count -= 1;
+                if *count == 0 {
+                    state.running_by_user.remove(user);
+                }
+            }
+            let mut next = None;
+            for _ in 0..state.turn.len() {
+                let Some(candidate) = state.turn.pop_front() else { break };
+                let running = state.running_by_user.get(&candidate).copied().unwrap_or(0);
+                if running >= self.config.max_running_per_user {
+                    state.turn.push_back(candidate);
                     continue;
-                };
+                }
+                let Some(queue) = state.by_user.get_mut(&candidate) else { continue };
                 let sender = queue.pop_front();
                 if queue.is_empty() {
-                    state.by_user.remove(&user);
+                    state.by_user.remove(&candidate);
                 } else {
-                    state.turn.push_back(user);
+                    state.turn.push_back(candidate.clone());
                 }
                 if let Some(sender) = sender {
                     state.waiting -= 1;
-                    break Some(sender);
+                    let slot = self.grant(&mut state, &candidate);
+                    next = Some((sender, slot));
+                    break;
                 }
             }
+            next
         };
-        if let Some(sender) = next {
+        if let Some((sender, slot)) = next {
             // If that waiter gave up, the slot comes back here and its drop
             // releases it again, to the waiter after.
-            let _ = sender.send(Slot {
-                queue: self.clone(),
-            });
+            let _ = sender.send(slot);
         }
     }
 }
@@ -342,6 +368,7 @@ mod tests {
     fn config(concurrency: usize) -> QueueConfig {
         QueueConfig {
             concurrency,
+            max_running_per_user: concurrency,
             max_waiting: 4,
             max_waiting_per_user: 3,
         }
@@ -398,6 +425,29 @@ mod tests {
             Err(RunError::Busy { retry_after }) => assert!(retry_after >= Duration::from_secs(1)),
             other => panic!("expected busy, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn one_user_never_holds_every_slot() {
+        let queue = Arc::new(FairQueue::new(QueueConfig {
+            concurrency: 4,
+            max_running_per_user: 2,
+            max_waiting: 8,
+            max_waiting_per_user: 8,
+        }));
+        let _a1 = queue.acquire("a").await.expect("free slot");
+        let a2 = queue.acquire("a").await.expect("free slot");
+        let third = {
+            let queue = queue.clone();
+            tokio::spawn(async move { queue.acquire("a").await.map(drop) })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!third.is_finished(), "a third run for a waits for one of theirs to end");
+        // Someone else gets a slot at once.
+        let b = tokio::time::timeout(Duration::from_millis(100), queue.acquire("b")).await;
+        assert!(matches!(b, Ok(Ok(_))));
+        drop(a2);
+        tokio::time::timeout(Duration::from_secs(1), third).await.expect("handed over").expect("task").expect("slot");
     }
 
     #[tokio::test]

@@ -39,3 +39,10 @@ pub async fn run(language: Language, source: &str, stdin: &str) -> Report {
         .await
         .expect("host")
 }
+
+/// A runner (fair queue) over the shared test sandbox's guests, with `config`.
+pub fn runner(config: eduscale_runner::QueueConfig) -> eduscale_runner::Runner {
+    let sandbox: std::sync::Arc<dyn Sandbox> =
+        std::sync::Arc::new(WasmSandbox::load(&self::config()).expect("engine"));
+    eduscale_runner::Runner::new(vec![sandbox], config).expect("runner")
+}

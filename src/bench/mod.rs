@@ -1,0 +1,48 @@
+//! `eduscale bench ...`: measurements printed as one JSON object each. Where a
+//! figure can be compared with a reference measured in the same run (a native
+//! interpreter, say), the ratio is printed too: a ratio survives a noisy machine,
+//! an absolute time does not.
+
+pub mod runner;
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// The median and the 99th percentile of a sample.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+impl Percentiles {
+    /// Of `samples`, in the unit `unit` (e.g. 1e-3 for milliseconds).
+    pub fn of(samples: &mut [Duration], unit: f64) -> Percentiles {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples.get(i).map_or(0.0, |d| round3(d.as_secs_f64() / unit))
+        };
+        Percentiles { p50: at(0.5), p99: at(0.99) }
+    }
+}
+
+/// Three decimals are enough for anyone reading a benchmark.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The process's peak resident memory, in MiB (Linux; 0 elsewhere).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| round3(kb / 1024.0))
+}
