@@ -4,19 +4,23 @@
 //! product calls: it admits a job (rate limit, queue room), waits for a slot
 //! fairly between users, and runs it in the language's [`Sandbox`] — wasmtime
 //! guests for Python and JavaScript, Docker for the compiled languages.
+//!
+//! For scale-out, [`remote`] serves a runner over gRPC and gives web servers
+//! [`remote::RemoteRunners`], an [`Executor`] over many runner processes.
 
 pub mod judge;
 mod language;
 mod limits;
 pub mod queue;
 pub mod rate;
+pub mod remote;
 pub mod report;
 pub mod wasm;
 
 pub use judge::{Checker, Judgement, TestCase};
 pub use language::{Backend, Language, LanguageStatus};
 pub use limits::Limits;
-pub use queue::{QueueConfig, Runner};
+pub use queue::{Executor, Load, QueueConfig, Runner};
 pub use report::{Report, Verdict};
 
 use serde::{Deserialize, Serialize};
