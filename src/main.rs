@@ -1,4 +1,5 @@
-//! `eduscale`: serve (the default, so cargo-leptos can run it), migrate, manage users.
+//! `eduscale`: serve (the default, so cargo-leptos can run it), migrate, manage users,
+//! serve the runner alone.
 
 use clap::Parser;
 use eduscale::cli::{Cli, Command};
@@ -20,6 +21,7 @@ async fn main() -> ExitCode {
         Command::Serve => commands::serve(config).await,
         Command::Migrate => commands::migrate(&config).await,
         Command::User(user) => commands::user(&config, user).await,
+        Command::Runner(runner) => commands::runner(&config, runner).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
