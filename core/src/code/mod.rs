@@ -1,0 +1,15 @@
+//! Running learners' code, as data both sides share: the languages, the limits a
+//! run gets, the report it returns and a judged submission. The `runner` crate
+//! produces these; the pages in the browser show them.
+
+mod judgement;
+mod language;
+mod limits;
+mod report;
+
+pub use judgement::{
+    CaseDetails, CaseResult, Checker, DiffLine, Judgement, MAX_DIFF_LINES, TestCase,
+};
+pub use language::{Backend, Language, LanguageStatus};
+pub use limits::Limits;
+pub use report::{Report, Verdict, tail};
