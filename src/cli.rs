@@ -1,6 +1,7 @@
 //! The command line (clap). `eduscale` with no command serves.
 
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// EduScale: learning paths, coding battles, a sandboxed runner and insights.
@@ -34,6 +35,9 @@ pub enum Command {
     /// Measure; each prints one JSON object.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The sandbox as a service for web servers on other machines.
+    #[command(subcommand)]
+    Runner(RunnerCommand),
 }
 
 /// `eduscale run`
@@ -68,6 +72,23 @@ pub struct BenchArgs {
     /// Shorter runs (fewer samples), for a quick look.
     #[arg(long)]
     pub quick: bool,
+}
+
+/// `eduscale runner ...`
+#[derive(Debug, Subcommand)]
+pub enum RunnerCommand {
+    /// Serve the sandbox over gRPC until SIGTERM or Ctrl-C (web servers reach it
+    /// through EDUSCALE_RUNNER_REMOTES). Needs the guests, not PostgreSQL or Redis.
+    Serve(ServeRunner),
+}
+
+/// `eduscale runner serve`
+#[derive(Debug, Args)]
+pub struct ServeRunner {
+    /// Where to listen. Port 0 takes a free port; the first line printed is
+    /// `runner listening on http://ADDRESS`, with the port taken.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub addr: SocketAddr,
 }
 
 /// `eduscale user ...`

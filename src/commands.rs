@@ -1,9 +1,11 @@
 //! What each command does: connect, then serve, migrate or manage users; run a
-//! program in the sandbox; list the languages.
+//! program in the sandbox; list the languages; or serve the runner alone, which
+//! needs neither PostgreSQL nor Redis.
 
-use crate::cli::{CreateUser, RunArgs, UserCommand};
+use crate::cli::{CreateUser, RunArgs, RunnerCommand, ServeRunner, UserCommand};
 use crate::config::Config;
 use crate::web;
+use anyhow::Context;
 use eduscale_core::account::{DisplayName, Email, NewPassword, Role};
 use eduscale_server::auth::{AuthError, accounts};
 use eduscale_server::redis::{KeyPrefix, Redis};
@@ -100,6 +102,34 @@ async fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<()> {
         Err(AuthError::EmailTaken) => anyhow::bail!("{email} already has an account"),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `eduscale runner ...`
+pub async fn runner(config: &Config, command: RunnerCommand) -> anyhow::Result<()> {
+    match command {
+        RunnerCommand::Serve(args) => serve_runner(config, args).await,
+    }
+}
+
+/// `eduscale runner serve`: the local runner over gRPC until a signal. The guests
+/// are loaded before the port is opened, so the printed address means ready.
+async fn serve_runner(config: &Config, args: ServeRunner) -> anyhow::Result<()> {
+    let runner = crate::runner::local(config).await?;
+    for status in eduscale_runner::Executor::languages(&runner) {
+        if let Some(reason) = status.unavailable {
+            tracing::info!(language = %status.language, %reason, "language unavailable on this runner");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    // Scripts and tests read the port from this line (with --addr HOST:0).
+    println!("runner listening on http://{addr}");
+    tracing::info!(%addr, "runner listening");
+    eduscale_runner::remote::serve(listener, Arc::new(runner), web::shutdown_signal()).await?;
+    tracing::info!("runner stopped");
+    Ok(())
 }
 
 /// 20 characters from letters and digits: ~119 bits, and always passes the policy.

@@ -1,5 +1,5 @@
 //! `eduscale`: serve (the default, so cargo-leptos can run it), migrate, manage users,
-//! run programs in the sandbox, benchmark.
+//! run programs in the sandbox, serve the runner alone, benchmark.
 
 use clap::Parser;
 use eduscale::cli::{BenchCommand, Cli, Command};
@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
         Command::Bench(BenchCommand::Runner(args)) => {
             bench::runner::run(&config, &args).await.map(|()| ExitCode::SUCCESS)
         }
+        Command::Runner(runner) => commands::runner(&config, runner).await.map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,

@@ -7,6 +7,7 @@ use eduscale_runner::Sandbox;
 use eduscale_runner::docker::{DockerConfig, DockerSandbox};
 use eduscale_runner::queue::{Executor, QueueConfig, Runner};
 use eduscale_runner::rate::RunRateLimit;
+use eduscale_runner::remote::{RemoteConfig, RemoteRunners};
 use eduscale_runner::wasm::{WasmConfig, WasmSandbox};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -40,9 +41,21 @@ pub async fn local(config: &Config) -> anyhow::Result<Runner> {
     )?)
 }
 
-/// What the web server runs code with.
+/// What the web server runs code with: the remote runners when some are
+/// configured, the in-process runner otherwise.
 pub async fn executor(config: &Config) -> anyhow::Result<Arc<dyn Executor>> {
-    Ok(Arc::new(local(config).await?))
+    let remotes = config.remote_runners();
+    if remotes.is_empty() {
+        return Ok(Arc::new(local(config).await?));
+    }
+    let runners = RemoteRunners::new(&remotes, RemoteConfig::default())?;
+    // Starting while runners are down is allowed: jobs try them again, and the
+    // first answer fills in the languages.
+    match runners.refresh_languages().await {
+        Ok(_) => tracing::info!(runners = remotes.len(), "running code on remote runners"),
+        Err(error) => tracing::warn!(%error, "no remote runner answered yet"),
+    }
+    Ok(Arc::new(runners))
 }
 
 /// The per-user run limit from the configuration.

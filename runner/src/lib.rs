@@ -4,17 +4,21 @@
 //! product calls: it admits a job (rate limit, queue room), waits for a slot
 //! fairly between users, and runs it in the language's [`Sandbox`] — wasmtime
 //! guests for Python and JavaScript, Docker for the compiled languages.
+//!
+//! For scale-out, [`remote`] serves a runner over gRPC and gives web servers
+//! [`remote::RemoteRunners`], an [`Executor`] over many runner processes.
 
 pub mod docker;
 pub mod judge;
 pub mod queue;
 pub mod rate;
+pub mod remote;
 pub mod wasm;
 
 pub use eduscale_core::code::{
     Backend, Checker, Judgement, Language, LanguageStatus, Limits, Report, TestCase, Verdict,
 };
-pub use queue::{QueueConfig, Runner};
+pub use queue::{Executor, Load, QueueConfig, Runner};
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -50,6 +50,17 @@ impl QueueConfig {
     }
 }
 
+/// How busy a runner is: what remote clients balance on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Load {
+    /// Runs in progress.
+    pub running: usize,
+    /// Runs waiting for a slot.
+    pub waiting: usize,
+    /// Runs it does at once.
+    pub capacity: usize,
+}
+
 /// Something that runs a request on behalf of a user: the local [`Runner`], or
 /// a client of remote runners.
 #[async_trait::async_trait]
@@ -58,6 +69,11 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
     fn languages(&self) -> Vec<LanguageStatus>;
     /// Runs `request` for `user` (the key fairness is computed on).
     async fn execute(&self, user: &str, request: RunRequest) -> Result<Report, RunError>;
+    /// Its load now, when it has one to tell (a runner serving over gRPC sends it
+    /// with every reply).
+    fn occupancy(&self) -> Option<Load> {
+        None
+    }
 }
 
 /// Sandboxes behind the fair queue, on a runtime of their own so that guests
@@ -169,6 +185,15 @@ impl Executor for Runner {
             report
         });
         task.await.map_err(RunError::host)?
+    }
+
+    fn occupancy(&self) -> Option<Load> {
+        let (running, waiting) = self.load();
+        Some(Load {
+            running,
+            waiting,
+            capacity: self.queue.config.concurrency,
+        })
     }
 }
 
