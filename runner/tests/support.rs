@@ -24,7 +24,10 @@ pub fn config() -> WasmConfig {
 fn log() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 pub fn sandbox() -> &'static WasmSandbox {
@@ -33,7 +36,11 @@ pub fn sandbox() -> &'static WasmSandbox {
         log();
         let sandbox = WasmSandbox::load(&config()).expect("engine");
         for status in sandbox.languages() {
-            assert_eq!(status.unavailable, None, "{:?}: run ./guests/fetch.sh", status.language);
+            assert_eq!(
+                status.unavailable, None,
+                "{:?}: run ./guests/fetch.sh",
+                status.language
+            );
         }
         sandbox
     })
@@ -45,11 +52,18 @@ pub fn cold_sandbox() -> &'static WasmSandbox {
     static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
     SANDBOX.get_or_init(|| {
         log();
-        let config = WasmConfig { slots: 8, preinit: false, ..config() };
+        let config = WasmConfig {
+            slots: 8,
+            preinit: false,
+            ..config()
+        };
         WasmSandbox::load(&config).expect("engine")
     })
 }
 
 pub async fn run(language: Language, source: &str, stdin: &str) -> Report {
-    sandbox().run(&RunRequest::new(language, source, stdin)).await.expect("host")
+    sandbox()
+        .run(&RunRequest::new(language, source, stdin))
+        .await
+        .expect("host")
 }

@@ -40,7 +40,9 @@ pub fn member_offset(wasm: &[u8], typedef: &str, member: &str) -> anyhow::Result
                     return field
                         .attr_value(DW_AT_data_member_location)
                         .and_then(|value| value.udata_value())
-                        .ok_or_else(|| anyhow::anyhow!("{typedef}.{member} has no constant offset"));
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("{typedef}.{member} has no constant offset")
+                        });
                 }
             }
         }
@@ -64,10 +66,10 @@ fn has_name(
 fn debug_sections(wasm: &[u8]) -> anyhow::Result<HashMap<&str, &[u8]>> {
     let mut sections = HashMap::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        if let wasmparser::Payload::CustomSection(section) = payload? {
-            if section.name().starts_with(".debug_") {
-                sections.insert(section.name(), section.data());
-            }
+        if let wasmparser::Payload::CustomSection(section) = payload?
+            && section.name().starts_with(".debug_")
+        {
+            sections.insert(section.name(), section.data());
         }
     }
     if !sections.contains_key(".debug_info") {

@@ -43,7 +43,11 @@ pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
                 let mut section = wasm_encoder::GlobalSection::new();
                 RoundtripReencoder.parse_global_section(&mut section, globals.clone())?;
                 let first = imported_globals + globals.count();
-                let ty = GlobalType { val_type: ValType::I32, mutable: true, shared: false };
+                let ty = GlobalType {
+                    val_type: ValType::I32,
+                    mutable: true,
+                    shared: false,
+                };
                 section.global(ty, &ConstExpr::i32_const(0));
                 section.global(ty, &ConstExpr::i32_const(0));
                 out.section(&section);
@@ -65,7 +69,10 @@ pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
             _ => {}
         }
         if let Some((id, range)) = payload.as_section() {
-            out.section(&RawSection { id, data: &wasm[range] });
+            out.section(&RawSection {
+                id,
+                data: &wasm[range],
+            });
         }
     }
     Ok(out.finish())
@@ -88,7 +95,11 @@ mod tests {
         });
         module.section(&tables);
         let mut globals = wasm_encoder::GlobalSection::new();
-        let ty = GlobalType { val_type: ValType::I32, mutable: true, shared: false };
+        let ty = GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        };
         globals.global(ty, &ConstExpr::i32_const(7));
         module.section(&globals);
         module.section(&wasm_encoder::ExportSection::new());
@@ -98,7 +109,9 @@ mod tests {
         });
         let rewritten = add_entry_exports(&module.finish()).expect("rewrite");
 
-        wasmparser::Validator::new().validate_all(&rewritten).expect("valid");
+        wasmparser::Validator::new()
+            .validate_all(&rewritten)
+            .expect("valid");
         let mut exports = Vec::new();
         for payload in Parser::new(0).parse_all(&rewritten) {
             match payload.expect("parse") {

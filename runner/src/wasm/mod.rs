@@ -17,7 +17,7 @@ mod host;
 mod preinit;
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox, Verdict};
-use guest::GuestSpec;
+use guest::{GuestSpec, SnapshotRecipe};
 use host::{HostState, MemoryMeter, OutputLimitExceeded, Stdio};
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -103,12 +103,19 @@ impl WasmSandbox {
                 }
             }
         }
-        Ok(WasmSandbox { engine, guests, missing, _ticker: ticker })
+        Ok(WasmSandbox {
+            engine,
+            guests,
+            missing,
+            _ticker: ticker,
+        })
     }
 
     /// Whether runs of `language` start from a pre-initialised snapshot.
     pub fn is_preinitialized(&self, language: Language) -> bool {
-        self.guests.get(&language).is_some_and(|guest| guest.entry == EntryKind::Snapshot)
+        self.guests
+            .get(&language)
+            .is_some_and(|guest| guest.entry == EntryKind::Snapshot)
     }
 
     /// Creates a store and instantiates `language`'s guest without running it, and
@@ -120,21 +127,27 @@ impl WasmSandbox {
         let limits = Limits::default();
         let mut store = new_store(&self.engine, guest.spec.args, Vec::new(), &limits, 0)
             .map_err(RunError::host)?;
-        let instance = guest.pre.instantiate_async(&mut store).await.map_err(RunError::host)?;
+        let instance = guest
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(RunError::host)?;
         let elapsed = started.elapsed();
         let _ = instance;
         Ok(elapsed)
     }
 
     fn guest(&self, language: Language) -> Result<&Guest, RunError> {
-        self.guests.get(&language).ok_or_else(|| RunError::Unavailable {
-            language,
-            reason: self
-                .missing
-                .get(&language)
-                .cloned()
-                .unwrap_or_else(|| "not a WASM language".to_owned()),
-        })
+        self.guests
+            .get(&language)
+            .ok_or_else(|| RunError::Unavailable {
+                language,
+                reason: self
+                    .missing
+                    .get(&language)
+                    .cloned()
+                    .unwrap_or_else(|| "not a WASM language".to_owned()),
+            })
     }
 }
 
@@ -199,10 +212,16 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
     let stdin = guest.spec.frame(&request.source, request.stdin.as_bytes());
     let mut store =
         new_store(engine, guest.spec.args, stdin, &limits, seed).map_err(RunError::host)?;
-    let instance = guest.pre.instantiate_async(&mut store).await.map_err(RunError::host)?;
+    let instance = guest
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(RunError::host)?;
     let call = match guest.entry {
         EntryKind::Start => Call::Start(
-            instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(RunError::host)?,
+            instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .map_err(RunError::host)?,
         ),
         EntryKind::Snapshot => {
             Call::Snapshot(preinit::Entry::find(&mut store, &instance).map_err(RunError::host)?)
@@ -235,7 +254,11 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
     let state = store.into_data();
 
     let (mut verdict, exit_code, detail) = match outcome {
-        Err(_elapsed) => (Verdict::TimeLimit, None, Some("wall-clock limit".to_owned())),
+        Err(_elapsed) => (
+            Verdict::TimeLimit,
+            None,
+            Some("wall-clock limit".to_owned()),
+        ),
         Ok(Ok(())) => (Verdict::Accepted, Some(0), None),
         Ok(Err(error)) => classify(&error),
     };
@@ -270,8 +293,16 @@ fn classify(error: &wasmtime::Error) -> (Verdict, Option<i32>, Option<String>) {
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => (Verdict::TimeLimit, None, Some("fuel exhausted".to_owned())),
-        Some(Trap::Interrupt) => (Verdict::TimeLimit, None, Some("wall-clock limit".to_owned())),
-        Some(Trap::StackOverflow) => (Verdict::RuntimeError, None, Some("stack overflow".to_owned())),
+        Some(Trap::Interrupt) => (
+            Verdict::TimeLimit,
+            None,
+            Some("wall-clock limit".to_owned()),
+        ),
+        Some(Trap::StackOverflow) => (
+            Verdict::RuntimeError,
+            None,
+            Some("stack overflow".to_owned()),
+        ),
         // QuickJS ends very deep recursion in an out-of-bounds access of its own
         // stack, not in a JavaScript error.
         Some(Trap::MemoryOutOfBounds) => (
@@ -279,8 +310,16 @@ fn classify(error: &wasmtime::Error) -> (Verdict, Option<i32>, Option<String>) {
             None,
             Some("stack overflow or invalid memory access".to_owned()),
         ),
-        Some(trap) => (Verdict::RuntimeError, None, Some(format!("crashed: {trap}"))),
-        None => (Verdict::RuntimeError, None, Some(format!("crashed: {error}"))),
+        Some(trap) => (
+            Verdict::RuntimeError,
+            None,
+            Some(format!("crashed: {trap}")),
+        ),
+        None => (
+            Verdict::RuntimeError,
+            None,
+            Some(format!("crashed: {error}")),
+        ),
     }
 }
 
@@ -310,20 +349,17 @@ fn load_guest(
     }
     if let (Some(recipe), true) = (spec.snapshot, config.preinit) {
         let name = preinit::cache_name(&sha256, &recipe);
-        let started = Instant::now();
         let snapshot = cache::load_or_build(&config.cache_dir, engine, &name, || {
-            let module = Module::new(
-                engine,
-                block_on(|| preinit::build(engine, linker, &wasm, &recipe))??,
-            )?;
-            let guest = Guest { spec, pre: linker.instantiate_pre(&module)?, entry: EntryKind::Snapshot };
-            block_on(|| check_snapshot(engine, &guest))??;
-            tracing::info!(language = %spec.language, ms = started.elapsed().as_millis() as u64, "made a pre-initialised snapshot");
-            Ok(module)
-        })
-        .and_then(|module| Ok(linker.instantiate_pre(&module)?));
-        match snapshot {
-            Ok(pre) => return Ok(Guest { spec, pre, entry: EntryKind::Snapshot }),
+            make_snapshot(engine, linker, spec, &recipe, &wasm)
+        });
+        match snapshot.and_then(|module| Ok(linker.instantiate_pre(&module)?)) {
+            Ok(pre) => {
+                return Ok(Guest {
+                    spec,
+                    pre,
+                    entry: EntryKind::Snapshot,
+                });
+            }
             Err(error) => tracing::warn!(
                 language = %spec.language,
                 error = format!("{error:#}"),
@@ -338,7 +374,33 @@ fn load_guest(
     let pre = linker
         .instantiate_pre(&module)
         .map_err(|error| format!("{} cannot be linked: {error}", path.display()))?;
-    Ok(Guest { spec, pre, entry: EntryKind::Start })
+    Ok(Guest {
+        spec,
+        pre,
+        entry: EntryKind::Start,
+    })
+}
+
+/// Makes and compiles `spec`'s snapshot, and checks that it runs a program.
+fn make_snapshot(
+    engine: &Engine,
+    linker: &Linker<HostState>,
+    spec: GuestSpec,
+    recipe: &SnapshotRecipe,
+    wasm: &[u8],
+) -> anyhow::Result<Module> {
+    let started = Instant::now();
+    let snapshot = block_on(|| preinit::build(engine, linker, wasm, recipe))??;
+    let module = Module::new(engine, &snapshot)?;
+    let guest = Guest {
+        spec,
+        pre: linker.instantiate_pre(&module)?,
+        entry: EntryKind::Snapshot,
+    };
+    block_on(|| check_snapshot(engine, &guest))??;
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(language = %spec.language, ms, "made a pre-initialised snapshot");
+    Ok(module)
 }
 
 /// Runs a tiny program in a new snapshot before it is cached: one that does not
@@ -364,9 +426,13 @@ async fn check_snapshot(engine: &Engine, guest: &Guest) -> anyhow::Result<()> {
 fn block_on<F: Future<Output: Send>>(make: impl FnOnce() -> F + Send) -> anyhow::Result<F::Output> {
     std::thread::scope(|scope| {
         let thread = scope.spawn(|| -> anyhow::Result<F::Output> {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()?;
             Ok(runtime.block_on(make()))
         });
-        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }

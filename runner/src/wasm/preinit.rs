@@ -67,7 +67,8 @@ pub async fn build(
     wasm: &[u8],
     recipe: &SnapshotRecipe,
 ) -> anyhow::Result<Vec<u8>> {
-    let vectorcall_offset = super::dwarf::member_offset(wasm, FUNCTION_OBJECT.0, FUNCTION_OBJECT.1)?;
+    let vectorcall_offset =
+        super::dwarf::member_offset(wasm, FUNCTION_OBJECT.0, FUNCTION_OBJECT.1)?;
     let prepared = exports::add_entry_exports(wasm)?;
     let wizer = Wizer::new();
     let (context, instrumented) = wizer.instrument(&prepared)?;
@@ -80,7 +81,10 @@ pub async fn build(
     let instance = linker.instantiate_async(&mut store, &module).await?;
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
     let outcome = start.call_async(&mut store, ()).await;
-    let exit = outcome.as_ref().err().and_then(|error| error.downcast_ref::<I32Exit>());
+    let exit = outcome
+        .as_ref()
+        .err()
+        .and_then(|error| error.downcast_ref::<I32Exit>());
     if exit.map(|exit| exit.0) != Some(SNAPSHOT_EXIT) {
         let stderr = String::from_utf8_lossy(&store.data().io.stderr);
         anyhow::bail!(
@@ -109,7 +113,15 @@ pub async fn build(
             .ok_or_else(|| anyhow::anyhow!("the prepared guest lacks {name}"))?;
         global.set(&mut store, Val::I32(value as i32))?;
     }
-    Ok(wizer.snapshot(&context, &mut Captured { store: &mut store, instance }).await?)
+    Ok(wizer
+        .snapshot(
+            &context,
+            &mut Captured {
+                store: &mut store,
+                instance,
+            },
+        )
+        .await?)
 }
 
 /// The address of `_eduscale_run` that the initialising run printed.
@@ -178,7 +190,10 @@ struct Captured<'a> {
 impl InstanceState for Captured<'_> {
     async fn global_get(&mut self, name: &str, _type_hint: ValType) -> SnapshotVal {
         // wizer asks only for the globals its instrumentation exported.
-        let global = self.instance.get_global(&mut *self.store, name).expect("exported by wizer");
+        let global = self
+            .instance
+            .get_global(&mut *self.store, name)
+            .expect("exported by wizer");
         match global.get(&mut *self.store) {
             Val::I32(x) => SnapshotVal::I32(x),
             Val::I64(x) => SnapshotVal::I64(x),
@@ -192,7 +207,10 @@ impl InstanceState for Captured<'_> {
 
     async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
         // Likewise, only the memories its instrumentation exported.
-        let memory = self.instance.get_memory(&mut *self.store, name).expect("exported by wizer");
+        let memory = self
+            .instance
+            .get_memory(&mut *self.store, name)
+            .expect("exported by wizer");
         contents(memory.data(&*self.store));
     }
 }
@@ -204,8 +222,18 @@ mod tests {
     #[test]
     fn the_cache_name_follows_the_guest_and_the_recipe() {
         let sha = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
-        let a = cache_name(sha, &SnapshotRecipe { args: &["python", "-c", "1"] });
-        let b = cache_name(sha, &SnapshotRecipe { args: &["python", "-c", "2"] });
+        let a = cache_name(
+            sha,
+            &SnapshotRecipe {
+                args: &["python", "-c", "1"],
+            },
+        );
+        let b = cache_name(
+            sha,
+            &SnapshotRecipe {
+                args: &["python", "-c", "2"],
+            },
+        );
         assert!(a.starts_with("e5dc5a398b07b54e-preinit-"));
         assert_ne!(a, b);
     }
