@@ -292,6 +292,16 @@ async fn atexit_runs_and_buffered_output_is_flushed_on_exit() {
     assert_eq!(run(Language::Python, source, "").await.stdout, "hi bye\n");
 }
 
+/// The documented difference: runs share the snapshot's string-hash secret, so
+/// hashes (and set order over strings) are the same in every run.
+#[tokio::test]
+async fn runs_share_the_snapshots_hash_secret() {
+    let source = "print(hash('eduscale'), list({'a', 'b', 'c', 'd', 'e'}))";
+    let a = run(Language::Python, source, "").await.stdout;
+    let b = run(Language::Python, source, "").await.stdout;
+    assert_eq!(a, b);
+}
+
 /// The same programs through `_start` and through the snapshot: the learner
 /// cannot tell the two apart.
 #[tokio::test]
@@ -317,6 +327,15 @@ async fn the_snapshot_behaves_as_a_cold_start() {
         ("def f():\n    raise ValueError('no')\nf()", ""),
         ("import sys\nsys.exit('message')", ""),
         ("x = (", ""),
+        // Deep recursion in C (the repr of a nested list, the json decoder):
+        // the snapshot's C stack starts lower, and must still end in a
+        // RecursionError, not a crash.
+        (
+            "l = []\nfor _ in range(100000):\n    l = [l]\nprint(len(repr(l)))",
+            "",
+        ),
+        ("import json\njson.loads('[' * 100000 + ']' * 100000)", ""),
+        ("def f(n):\n    return f(n + 1)\nf(0)", ""),
     ];
     for (source, stdin) in programs {
         let request = RunRequest::new(Language::Python, source, stdin);

@@ -422,7 +422,8 @@ async fn check_snapshot(engine: &Engine, guest: &Guest) -> anyhow::Result<()> {
 
 /// Runs the future `make` returns to completion on a runtime of its own, on a
 /// thread of its own: `load` is synchronous and may be called from inside a
-/// runtime, where blocking on one is not allowed.
+/// runtime, where blocking on one is not allowed. A panic (wizer panics on what
+/// it cannot snapshot) comes back as an error, so the guest falls back to `_start`.
 fn block_on<F: Future<Output: Send>>(make: impl FnOnce() -> F + Send) -> anyhow::Result<F::Output> {
     std::thread::scope(|scope| {
         let thread = scope.spawn(|| -> anyhow::Result<F::Output> {
@@ -431,8 +432,13 @@ fn block_on<F: Future<Output: Send>>(make: impl FnOnce() -> F + Send) -> anyhow:
                 .build()?;
             Ok(runtime.block_on(make()))
         });
-        thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        thread.join().unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("panicked: {message}"))
+        })
     })
 }
