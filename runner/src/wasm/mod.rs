@@ -125,7 +125,7 @@ impl WasmSandbox {
         let guest = self.guest(language)?;
         let started = Instant::now();
         let limits = Limits::default();
-        let mut store = new_store(&self.engine, guest.spec.args, Vec::new(), &limits, 0)
+        let mut store = new_store(&self.engine, wasi(guest.spec.args, 0), Vec::new(), &limits)
             .map_err(RunError::host)?;
         let instance = guest
             .pre
@@ -151,23 +151,28 @@ impl WasmSandbox {
     }
 }
 
-/// A store for one run of a guest: WASI with `args`, `stdin` in memory, output
-/// capped, memory metered, `limits.fuel` of fuel, randomness from `seed`.
-fn new_store(
-    engine: &Engine,
-    args: &[&str],
-    stdin: Vec<u8>,
-    limits: &Limits,
-    seed: u64,
-) -> anyhow::Result<Store<HostState>> {
+/// WASI for one run of a guest: `args`, randomness from `seed`, the host's
+/// clocks, and no environment, files or network.
+fn wasi(args: &[&str], seed: u64) -> WasiCtxBuilder {
     let random = rand::rngs::StdRng::seed_from_u64(seed);
     let insecure = rand::rngs::StdRng::seed_from_u64(seed.rotate_left(17));
-    let wasi = WasiCtxBuilder::new()
-        .args(args)
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(args)
         .secure_random(random)
         .insecure_random(insecure)
-        .insecure_random_seed(u128::from(seed))
-        .build_p1();
+        .insecure_random_seed(u128::from(seed));
+    wasi
+}
+
+/// A store for one run of a guest: `wasi`, `stdin` in memory, output capped,
+/// memory metered, `limits.fuel` of fuel.
+fn new_store(
+    engine: &Engine,
+    mut wasi: WasiCtxBuilder,
+    stdin: Vec<u8>,
+    limits: &Limits,
+) -> anyhow::Result<Store<HostState>> {
+    let wasi = wasi.build_p1();
     let state = HostState {
         wasi,
         io: Stdio::new(stdin, limits.output_bytes),
@@ -211,7 +216,7 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
     let seed = request.seed.unwrap_or_else(rand::random);
     let stdin = guest.spec.frame(&request.source, request.stdin.as_bytes());
     let mut store =
-        new_store(engine, guest.spec.args, stdin, &limits, seed).map_err(RunError::host)?;
+        new_store(engine, wasi(guest.spec.args, seed), stdin, &limits).map_err(RunError::host)?;
     let instance = guest
         .pre
         .instantiate_async(&mut store)

@@ -24,8 +24,9 @@
 //! What runs share, being copies of one snapshot: the preloaded modules (a
 //! program's changes to them die with its instance), and CPython's string-hash
 //! secret, fixed when the snapshot was made from fixed WASI randomness. So set
-//! and dict iteration order over strings is the same in every run (it varied per
-//! unseeded run before), and the same on every machine for a given recipe.
+//! iteration order over strings is the same in every run (it varied per unseeded
+//! run before), and the same on every machine: with fixed randomness and clocks,
+//! a recipe makes the same snapshot anywhere, so a program's fuel is the same.
 //! `random` is reseeded per run by the bootstrap, from the run's own WASI
 //! randomness (fresh, or the request's seed).
 
@@ -33,17 +34,49 @@ use super::exports;
 use super::guest::{SNAPSHOT_EXIT, SnapshotRecipe};
 use super::host::HostState;
 use crate::Limits;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use wasmtime::{Engine, Instance, Linker, Module, Store, TypedFunc, Val};
-use wasmtime_wasi::I32Exit;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, I32Exit};
 use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 /// Changes whenever the host's way of making a snapshot changes; with the
 /// recipe's own text and the guest's hash, it names the cached snapshot.
-const HOST_RECIPE_VERSION: &str = "eduscale-preinit-1";
+const HOST_RECIPE_VERSION: &str = "eduscale-preinit-2";
 
 /// The WASI random seed of the initialising run: a fixed one, so a recipe gives
 /// the same snapshot (the same hash secret) on every machine.
 const INIT_SEED: u64 = 0x5eed_c0de;
+
+/// The initialising run's clocks: a fixed date (2025-01-01), and time that moves
+/// 1 µs per reading. Start-up keeps a few clock readings; with the host's
+/// clocks the snapshot would differ with when, and how fast, it was made.
+#[derive(Default)]
+struct FixedClock(AtomicU64);
+
+impl FixedClock {
+    fn tick(&self) -> u64 {
+        self.0.fetch_add(1_000, Ordering::Relaxed)
+    }
+}
+
+impl HostWallClock for FixedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_micros(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_secs(1_735_689_600) + Duration::from_nanos(self.tick())
+    }
+}
+
+impl HostMonotonicClock for FixedClock {
+    fn resolution(&self) -> u64 {
+        1_000
+    }
+    fn now(&self) -> u64 {
+        self.tick()
+    }
+}
 
 /// The function-object type and member holding the C entry point of a call.
 const FUNCTION_OBJECT: (&str, &str) = ("PyFunctionObject", "vectorcall");
@@ -74,8 +107,10 @@ pub async fn build(
     let (context, instrumented) = wizer.instrument(&prepared)?;
     let module = Module::new(engine, &instrumented)?;
 
-    let limits = Limits::MAX;
-    let mut store = super::new_store(engine, recipe.args, Vec::new(), &limits, INIT_SEED)?;
+    let mut wasi = super::wasi(recipe.args, INIT_SEED);
+    wasi.wall_clock(FixedClock::default())
+        .monotonic_clock(FixedClock::default());
+    let mut store = super::new_store(engine, wasi, Vec::new(), &Limits::MAX)?;
     // No wall-clock limit: the initialising run is ours, not a learner's.
     store.set_epoch_deadline(1 << 40);
     let instance = linker.instantiate_async(&mut store, &module).await?;
