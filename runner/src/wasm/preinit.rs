@@ -136,7 +136,7 @@ pub async fn build(
     let at = (object as usize).saturating_add(vectorcall_offset as usize);
     let slot = memory
         .data(&store)
-        .get(at..at + 4)
+        .get(at..at.saturating_add(4))
         .map(|bytes| u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
         .ok_or_else(|| anyhow::anyhow!("the entry object at {object:#x} is outside memory"))?;
     // Checked here rather than trusted: the slot must hold a function of the
@@ -148,15 +148,11 @@ pub async fn build(
             .ok_or_else(|| anyhow::anyhow!("the prepared guest lacks {name}"))?;
         global.set(&mut store, Val::I32(value as i32))?;
     }
-    Ok(wizer
-        .snapshot(
-            &context,
-            &mut Captured {
-                store: &mut store,
-                instance,
-            },
-        )
-        .await?)
+    let mut state = Captured {
+        store: &mut store,
+        instance,
+    };
+    Ok(wizer.snapshot(&context, &mut state).await?)
 }
 
 /// The address of `_eduscale_run` that the initialising run printed.
