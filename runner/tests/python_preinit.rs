@@ -280,7 +280,7 @@ async fn fuel_wall_clock_and_output_limits_still_apply() {
 }
 
 #[tokio::test]
-async fn atexit_runs_and_buffered_output_is_flushed_on_exit() {
+async fn atexit_and_finalizers_run_and_buffered_output_is_flushed_on_exit() {
     let source = "import atexit, io, sys\natexit.register(lambda: print('bye'))\nprint('hi')\nsys.stdout = io.StringIO()\nprint('lost')\nsys.exit(2)";
     let report = run(Language::Python, source, "").await;
     assert_eq!(
@@ -290,6 +290,11 @@ async fn atexit_runs_and_buffered_output_is_flushed_on_exit() {
     );
     let source = "import atexit\natexit.register(lambda: print('bye'))\nprint('hi', end=' ')";
     assert_eq!(run(Language::Python, source, "").await.stdout, "hi bye\n");
+    let source = "class Noisy:\n    def __del__(self):\n        print('deleted')\nkept = Noisy()\nprint('end')";
+    assert_eq!(
+        run(Language::Python, source, "").await.stdout,
+        "end\ndeleted\n"
+    );
 }
 
 /// The documented difference: runs share the snapshot's string-hash secret, so

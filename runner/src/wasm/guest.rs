@@ -19,7 +19,8 @@ pub const COMPILE_ERROR_EXIT: i32 = 113;
 /// name the learner's file and lines, and ends the process itself with
 /// `os._exit`, doing first what CPython's exit would: `SystemExit` to an exit
 /// code, an uncaught exception printed (without the bootstrap's frame) and exit
-/// 1, `atexit` callbacks, the standard streams flushed (120 if stdout cannot be).
+/// 1, `atexit` callbacks, the program's globals cleared (their `__del__` runs, as
+/// at CPython's shutdown), the standard streams flushed (120 if stdout cannot be).
 /// A syntax error exits with [`COMPILE_ERROR_EXIT`]. A preloaded `random` is
 /// reseeded from the run's own WASI randomness, so runs never share a sequence.
 macro_rules! python_bootstrap {
@@ -52,8 +53,9 @@ def _eduscale_main():
         import traceback
         sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
         return 113
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
     try:
-        exec(program, {"__name__": "__main__", "__builtins__": builtins})
+        exec(program, namespace)
         code = 0
     except SystemExit as e:
         code = _eduscale_exit_code(e)
@@ -63,6 +65,7 @@ def _eduscale_main():
         code = 1
     import atexit
     atexit._run_exitfuncs()
+    namespace.clear()
     return code
 
 def _eduscale_run():
