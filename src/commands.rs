@@ -195,7 +195,11 @@ pub async fn languages(config: &Config) -> anyhow::Result<()> {
             eduscale_runner::Backend::Docker => "docker",
         };
         match status.unavailable {
-            None => println!("{:<11} {:<22} {backend:<6} available", status.language.id(), status.language.name()),
+            None => println!(
+                "{:<11} {:<22} {backend:<6} available",
+                status.language.id(),
+                status.language.name()
+            ),
             Some(reason) => println!(
                 "{:<11} {:<22} {backend:<6} unavailable: {reason}",
                 status.language.id(),

@@ -19,19 +19,32 @@ async fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     // Commands whose stderr a person reads (or a program parses) get errors only,
     // unless asked: "Docker is unavailable" is not news to `eduscale run`.
-    let quiet = matches!(command, Command::Run(_) | Command::Languages | Command::Bench(_));
-    let filter = if quiet && std::env::var_os("RUST_LOG").is_none() { "error" } else { &config.log };
+    let quiet = matches!(
+        command,
+        Command::Run(_) | Command::Languages | Command::Bench(_)
+    );
+    let filter = if quiet && std::env::var_os("RUST_LOG").is_none() {
+        "error"
+    } else {
+        &config.log
+    };
     telemetry::init(filter);
     let outcome = match command {
         Command::Serve => commands::serve(config).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => commands::migrate(&config).await.map(|()| ExitCode::SUCCESS),
-        Command::User(user) => commands::user(&config, user).await.map(|()| ExitCode::SUCCESS),
+        Command::User(user) => commands::user(&config, user)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Run(args) => commands::run(&config, args).await,
-        Command::Languages => commands::languages(&config).await.map(|()| ExitCode::SUCCESS),
-        Command::Bench(BenchCommand::Runner(args)) => {
-            bench::runner::run(&config, &args).await.map(|()| ExitCode::SUCCESS)
-        }
-        Command::Runner(runner) => commands::runner(&config, runner).await.map(|()| ExitCode::SUCCESS),
+        Command::Languages => commands::languages(&config)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Runner(args)) => bench::runner::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Runner(runner) => commands::runner(&config, runner)
+            .await
+            .map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,

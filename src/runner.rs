@@ -18,6 +18,7 @@ pub fn wasm_config(config: &Config) -> WasmConfig {
         guests_dir: config.guests_dir.clone(),
         cache_dir: config.runner_cache_dir.clone(),
         slots: config.runner_slots,
+        preinit: true,
     }
 }
 

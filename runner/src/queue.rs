@@ -317,7 +317,9 @@ impl FairQueue {
             let mine = state.by_user.get(user).map_or(0, VecDeque::len);
             if state.waiting >= self.config.max_waiting || mine >= self.config.max_waiting_per_user
             {
-                return Err(RunError::Busy { retry_after: self.retry_after(&state) });
+                return Err(RunError::Busy {
+                    retry_after: self.retry_after(&state),
+                });
             }
             let (sender, receiver) = oneshot::channel();
             let queue = state.by_user.entry(user.to_owned()).or_default();
@@ -336,7 +338,10 @@ impl FairQueue {
     fn grant(self: &Arc<Self>, state: &mut QueueState, user: &str) -> Slot {
         state.running += 1;
         *state.running_by_user.entry(user.to_owned()).or_default() += 1;
-        Slot { queue: self.clone(), user: user.to_owned() }
+        Slot {
+            queue: self.clone(),
+            user: user.to_owned(),
+        }
     }
 
     fn retry_after(&self, state: &QueueState) -> Duration {
@@ -359,13 +364,17 @@ impl FairQueue {
             }
             let mut next = None;
             for _ in 0..state.turn.len() {
-                let Some(candidate) = state.turn.pop_front() else { break };
+                let Some(candidate) = state.turn.pop_front() else {
+                    break;
+                };
                 let running = state.running_by_user.get(&candidate).copied().unwrap_or(0);
                 if running >= self.config.max_running_per_user {
                     state.turn.push_back(candidate);
                     continue;
                 }
-                let Some(queue) = state.by_user.get_mut(&candidate) else { continue };
+                let Some(queue) = state.by_user.get_mut(&candidate) else {
+                    continue;
+                };
                 let sender = queue.pop_front();
                 if queue.is_empty() {
                     state.by_user.remove(&candidate);
@@ -470,12 +479,19 @@ mod tests {
             tokio::spawn(async move { queue.acquire("a").await.map(drop) })
         };
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(!third.is_finished(), "a third run for a waits for one of theirs to end");
+        assert!(
+            !third.is_finished(),
+            "a third run for a waits for one of theirs to end"
+        );
         // Someone else gets a slot at once.
         let b = tokio::time::timeout(Duration::from_millis(100), queue.acquire("b")).await;
         assert!(matches!(b, Ok(Ok(_))));
         drop(a2);
-        tokio::time::timeout(Duration::from_secs(1), third).await.expect("handed over").expect("task").expect("slot");
+        tokio::time::timeout(Duration::from_secs(1), third)
+            .await
+            .expect("handed over")
+            .expect("task")
+            .expect("slot");
     }
 
     #[tokio::test]

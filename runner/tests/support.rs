@@ -15,12 +15,25 @@ pub fn config() -> WasmConfig {
             .map_or_else(|| root.join("guests/dist"), PathBuf::from),
         cache_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guest-cache"),
         slots: 64,
+        preinit: true,
     }
+}
+
+/// The runner's warnings (a snapshot that could not be made, say) in the test's
+/// output; `RUST_LOG` for more.
+fn log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 pub fn sandbox() -> &'static WasmSandbox {
     static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
     SANDBOX.get_or_init(|| {
+        log();
         let sandbox = WasmSandbox::load(&config()).expect("engine");
         for status in sandbox.languages() {
             assert_eq!(
@@ -30,6 +43,21 @@ pub fn sandbox() -> &'static WasmSandbox {
             );
         }
         sandbox
+    })
+}
+
+/// A sandbox whose Python starts from scratch every run (no snapshot): the
+/// baseline the pre-initialised one is measured against.
+pub fn cold_sandbox() -> &'static WasmSandbox {
+    static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        log();
+        let config = WasmConfig {
+            slots: 8,
+            preinit: false,
+            ..config()
+        };
+        WasmSandbox::load(&config).expect("engine")
     })
 }
 

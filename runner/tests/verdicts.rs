@@ -23,7 +23,12 @@ async fn run_with(language: Language, source: &str, stdin: &str) -> eduscale_run
 
 #[tokio::test]
 async fn python_reads_stdin_and_is_accepted() {
-    let report = run(Language::Python, "name = input()\nprint(f'hello {name}!')", "Ada\n").await;
+    let report = run(
+        Language::Python,
+        "name = input()\nprint(f'hello {name}!')",
+        "Ada\n",
+    )
+    .await;
     assert_eq!(report.verdict, Verdict::Accepted, "{report:?}");
     assert_eq!(report.stdout, "hello Ada!\n");
     assert_eq!(report.exit_code, Some(0));
@@ -42,7 +47,12 @@ async fn javascript_reads_stdin_and_is_accepted() {
 async fn unicode_source_and_input_survive_the_framing() {
     let report = run(Language::Python, "print('é😀', input())", "ñ\n").await;
     assert_eq!(report.stdout, "é😀 ñ\n", "{report:?}");
-    let report = run(Language::JavaScript, "console.log('é😀', readline())", "ñ\n").await;
+    let report = run(
+        Language::JavaScript,
+        "console.log('é😀', readline())",
+        "ñ\n",
+    )
+    .await;
     assert_eq!(report.stdout, "é😀 ñ\n", "{report:?}");
 }
 
@@ -51,29 +61,64 @@ async fn runtime_errors_carry_the_exit_code_and_the_traceback() {
     let report = run(Language::Python, "x = 1\nraise ValueError('boom')", "").await;
     assert_eq!(report.verdict, Verdict::RuntimeError);
     assert_eq!(report.exit_code, Some(1));
-    assert!(report.stderr.contains("File \"main.py\", line 2"), "{}", report.stderr);
+    assert!(
+        report.stderr.contains("File \"main.py\", line 2"),
+        "{}",
+        report.stderr
+    );
     assert!(report.stderr.contains("ValueError: boom"));
-    assert!(!report.stderr.contains("<string>"), "the bootstrap's frame is hidden: {}", report.stderr);
+    assert!(
+        !report.stderr.contains("<string>"),
+        "the bootstrap's frame is hidden: {}",
+        report.stderr
+    );
 
-    let report = run(Language::Python, "import sys\nprint('partial')\nsys.exit(3)", "").await;
-    assert_eq!((report.verdict, report.exit_code), (Verdict::RuntimeError, Some(3)));
+    let report = run(
+        Language::Python,
+        "import sys\nprint('partial')\nsys.exit(3)",
+        "",
+    )
+    .await;
+    assert_eq!(
+        (report.verdict, report.exit_code),
+        (Verdict::RuntimeError, Some(3))
+    );
     assert_eq!(report.stdout, "partial\n", "output before the exit is kept");
 
     let report = run(Language::JavaScript, "throw new TypeError('nope')", "").await;
     assert_eq!(report.verdict, Verdict::RuntimeError);
     assert!(report.stderr.contains("nope"), "{}", report.stderr);
 
-    let report = run(Language::JavaScript, "console.log('a'); process.exit(4)", "").await;
-    assert_eq!((report.verdict, report.exit_code), (Verdict::RuntimeError, Some(4)));
+    let report = run(
+        Language::JavaScript,
+        "console.log('a'); process.exit(4)",
+        "",
+    )
+    .await;
+    assert_eq!(
+        (report.verdict, report.exit_code),
+        (Verdict::RuntimeError, Some(4))
+    );
     assert_eq!(report.stdout, "a\n");
 }
 
 #[tokio::test]
 async fn exiting_with_zero_is_accepted() {
     let report = run(Language::Python, "print('ok')\nexit(0)", "").await;
-    assert_eq!((report.verdict, report.stdout.as_str()), (Verdict::Accepted, "ok\n"));
-    let report = run(Language::JavaScript, "console.log('ok'); process.exit(0)", "").await;
-    assert_eq!((report.verdict, report.stdout.as_str()), (Verdict::Accepted, "ok\n"));
+    assert_eq!(
+        (report.verdict, report.stdout.as_str()),
+        (Verdict::Accepted, "ok\n")
+    );
+    let report = run(
+        Language::JavaScript,
+        "console.log('ok'); process.exit(0)",
+        "",
+    )
+    .await;
+    assert_eq!(
+        (report.verdict, report.stdout.as_str()),
+        (Verdict::Accepted, "ok\n")
+    );
 }
 
 #[tokio::test]
@@ -88,7 +133,10 @@ async fn syntax_errors_are_compile_errors() {
 
 #[tokio::test]
 async fn busy_loops_run_out_of_fuel() {
-    for (language, source) in [(Language::Python, "while True: pass"), (Language::JavaScript, "for (;;) {}")] {
+    for (language, source) in [
+        (Language::Python, "while True: pass"),
+        (Language::JavaScript, "for (;;) {}"),
+    ] {
         let report = run_with(language, source, "").await;
         assert_eq!(report.verdict, Verdict::TimeLimit, "{language}: {report:?}");
         assert_eq!(report.detail.as_deref(), Some("fuel exhausted"));
@@ -100,13 +148,20 @@ async fn busy_loops_run_out_of_fuel() {
 async fn a_sleeping_program_is_stopped_at_the_wall_clock_limit() {
     let report = run_with(Language::Python, "import time\ntime.sleep(60)", "").await;
     assert_eq!(report.verdict, Verdict::TimeLimit, "{report:?}");
-    assert!(report.wall_us < 3_000_000, "stopped near the 2 s limit: {report:?}");
+    assert!(
+        report.wall_us < 3_000_000,
+        "stopped near the 2 s limit: {report:?}"
+    );
 }
 
 #[tokio::test]
 async fn the_wall_clock_limit_holds_even_with_fuel_to_spare() {
     let mut request = RunRequest::new(Language::JavaScript, "for (;;) {}", "");
-    request.limits = Limits { wall: Duration::from_millis(300), fuel: u64::MAX / 2, ..tight() };
+    request.limits = Limits {
+        wall: Duration::from_millis(300),
+        fuel: u64::MAX / 2,
+        ..tight()
+    };
     let report = sandbox().run(&request).await.expect("host");
     assert_eq!(report.verdict, Verdict::TimeLimit, "{report:?}");
     assert_eq!(report.detail.as_deref(), Some("wall-clock limit"));
@@ -117,10 +172,20 @@ async fn the_wall_clock_limit_holds_even_with_fuel_to_spare() {
 async fn growing_past_the_memory_limit_is_a_memory_limit() {
     let python = "chunks = []\nwhile True:\n    chunks.append(bytearray(1 << 20))";
     let javascript = "const a = [];\nfor (;;) a.push(new Array(100000).fill(1.5));";
-    for (language, source) in [(Language::Python, python), (Language::JavaScript, javascript)] {
+    for (language, source) in [
+        (Language::Python, python),
+        (Language::JavaScript, javascript),
+    ] {
         let report = run_with(language, source, "").await;
-        assert_eq!(report.verdict, Verdict::MemoryLimit, "{language}: {report:?}");
-        assert!(report.peak_memory_bytes <= tight().memory_bytes, "{report:?}");
+        assert_eq!(
+            report.verdict,
+            Verdict::MemoryLimit,
+            "{language}: {report:?}"
+        );
+        assert!(
+            report.peak_memory_bytes <= tight().memory_bytes,
+            "{report:?}"
+        );
     }
 }
 
@@ -128,12 +193,22 @@ async fn growing_past_the_memory_limit_is_a_memory_limit() {
 async fn flooding_output_is_an_output_limit_and_keeps_what_fits() {
     let python = "while True:\n    print('x' * 100)";
     let javascript = "for (;;) console.log('x'.repeat(100));";
-    for (language, source) in [(Language::Python, python), (Language::JavaScript, javascript)] {
+    for (language, source) in [
+        (Language::Python, python),
+        (Language::JavaScript, javascript),
+    ] {
         let report = run_with(language, source, "").await;
-        assert_eq!(report.verdict, Verdict::OutputLimit, "{language}: {report:?}");
+        assert_eq!(
+            report.verdict,
+            Verdict::OutputLimit,
+            "{language}: {report:?}"
+        );
         assert!(report.stdout.len() <= tight().output_bytes);
         assert!(report.stdout.starts_with("xxxx"));
-        assert!(report.wall_us < 1_000_000, "stopped at once, not at the deadline: {report:?}");
+        assert!(
+            report.wall_us < 1_000_000,
+            "stopped at once, not at the deadline: {report:?}"
+        );
     }
 }
 
@@ -145,7 +220,10 @@ async fn each_run_starts_from_a_fresh_instance() {
     }
     let javascript = "console.log(typeof globalThis.seen); globalThis.seen = 1;";
     for _ in 0..2 {
-        assert_eq!(run(Language::JavaScript, javascript, "").await.stdout, "undefined\n");
+        assert_eq!(
+            run(Language::JavaScript, javascript, "").await.stdout,
+            "undefined\n"
+        );
     }
 }
 
@@ -154,7 +232,10 @@ async fn a_seed_makes_randomness_and_fuel_reproducible() {
     let source = "import random\nprint(random.random())";
     let mut request = RunRequest::new(Language::Python, source, "");
     request.seed = Some(7);
-    let (a, b) = (sandbox().run(&request).await.expect("host"), sandbox().run(&request).await.expect("host"));
+    let (a, b) = (
+        sandbox().run(&request).await.expect("host"),
+        sandbox().run(&request).await.expect("host"),
+    );
     assert_eq!((a.stdout.as_str(), a.fuel), (b.stdout.as_str(), b.fuel));
     request.seed = None;
     let c = sandbox().run(&request).await.expect("host");

@@ -23,9 +23,14 @@ impl Percentiles {
         samples.sort_unstable();
         let at = |q: f64| {
             let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples.get(i).map_or(0.0, |d| round3(d.as_secs_f64() / unit))
+            samples
+                .get(i)
+                .map_or(0.0, |d| round3(d.as_secs_f64() / unit))
         };
-        Percentiles { p50: at(0.5), p99: at(0.99) }
+        Percentiles {
+            p50: at(0.5),
+            p99: at(0.99),
+        }
     }
 }
 

@@ -25,10 +25,18 @@ const JS_HELLO: &str = "console.log('Hello, world!');\n";
 
 /// Runs the benchmark and prints the JSON object.
 pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
-    let (samples, window) = if args.quick { (30, Duration::from_millis(700)) } else { (200, Duration::from_secs(3)) };
+    let (samples, window) = if args.quick {
+        (30, Duration::from_millis(700))
+    } else {
+        (200, Duration::from_secs(3))
+    };
     let runner = Arc::new(crate::runner::local(config).await?);
     for language in [Language::Python, Language::JavaScript] {
-        if let Some(status) = runner.languages().into_iter().find(|s| s.language == language) {
+        if let Some(status) = runner
+            .languages()
+            .into_iter()
+            .find(|s| s.language == language)
+        {
             if let Some(reason) = status.unavailable {
                 anyhow::bail!("{} cannot run here: {reason}", language.name());
             }
@@ -68,7 +76,10 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
             let rate = runs_per_second(&runner, language, in_flight, window).await?;
             per_level.insert(format!("c{in_flight}"), json!(rate));
         }
-        throughput.insert(language.id().to_owned(), serde_json::Value::Object(per_level));
+        throughput.insert(
+            language.id().to_owned(),
+            serde_json::Value::Object(per_level),
+        );
     }
 
     let ratio = native_python.map(|native| round3(hello_python.p50 / native));
@@ -90,10 +101,22 @@ async fn hello(runner: &Runner, language: Language, user: &str) -> anyhow::Resul
         Language::Python => PYTHON_HELLO,
         _ => JS_HELLO,
     };
-    let tests = [TestCase { stdin: String::new(), expected: "Hello, world!\n".into(), visible: true }];
+    let tests = [TestCase {
+        stdin: String::new(),
+        expected: "Hello, world!\n".into(),
+        visible: true,
+    }];
     let started = Instant::now();
-    let judgement =
-        judge(runner, user, language, source, &tests, &Checker::Exact, Limits::default()).await?;
+    let judgement = judge(
+        runner,
+        user,
+        language,
+        source,
+        &tests,
+        &Checker::Exact,
+        Limits::default(),
+    )
+    .await?;
     let took = started.elapsed();
     anyhow::ensure!(
         judgement.verdict == Verdict::Accepted,

@@ -172,8 +172,14 @@ fn help_lists_every_command() {
 fn eduscale_runner(args: &[&str]) -> Command {
     let mut command = eduscale(args);
     command
-        .env("EDUSCALE_GUESTS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/guests/dist"))
-        .env("EDUSCALE_RUNNER_CACHE_DIR", concat!(env!("CARGO_TARGET_TMPDIR"), "/guest-cache"));
+        .env(
+            "EDUSCALE_GUESTS_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/guests/dist"),
+        )
+        .env(
+            "EDUSCALE_RUNNER_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/guest-cache"),
+        );
     command
 }
 
@@ -185,7 +191,12 @@ fn run_with_stdin(command: &mut Command, stdin: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the eduscale binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("it ends")
 }
 
@@ -194,8 +205,11 @@ fn run_passes_stdin_through_and_ends_with_a_verdict_line() {
     let dir = std::env::temp_dir().join(format!("eduscale-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let program = dir.join("greet.py");
-    std::fs::write(&program, "import sys\nprint('hello', input())\nprint('careful', file=sys.stderr)\n")
-        .expect("write program");
+    std::fs::write(
+        &program,
+        "import sys\nprint('hello', input())\nprint('careful', file=sys.stderr)\n",
+    )
+    .expect("write program");
     let out = run_with_stdin(
         &mut eduscale_runner(&["run", "--lang", "python", program.to_str().expect("utf-8")]),
         "Ada\n",
@@ -206,20 +220,35 @@ fn run_passes_stdin_through_and_ends_with_a_verdict_line() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines[0], "careful");
     assert!(lines[1].starts_with("Accepted in "), "{stderr}");
-    assert!(lines[1].contains("MiB") && lines[1].contains("fuel"), "{stderr}");
+    assert!(
+        lines[1].contains("MiB") && lines[1].contains("fuel"),
+        "{stderr}"
+    );
 
     let failing = dir.join("fail.js");
     std::fs::write(&failing, "console.log('before'); process.exit(3);").expect("write program");
-    let out = run_with_stdin(&mut eduscale_runner(&["run", "-l", "js", failing.to_str().expect("utf-8")]), "");
+    let out = run_with_stdin(
+        &mut eduscale_runner(&["run", "-l", "js", failing.to_str().expect("utf-8")]),
+        "",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "before\n");
-    assert!(text(&out.stderr).trim_end().ends_with("exit code 3"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).trim_end().ends_with("exit code 3"),
+        "{}",
+        text(&out.stderr)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn run_refuses_an_unknown_language_in_one_line() {
-    let out = run(&mut eduscale_runner(&["run", "--lang", "cobol", "nothing.cob"]));
+    let out = run(&mut eduscale_runner(&[
+        "run",
+        "--lang",
+        "cobol",
+        "nothing.cob",
+    ]));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr).trim_end(),
@@ -229,7 +258,8 @@ fn run_refuses_an_unknown_language_in_one_line() {
 
 #[test]
 fn languages_lists_what_runs_here_and_why_the_rest_does_not() {
-    let out = run(eduscale_runner(&["languages"]).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let out =
+        run(eduscale_runner(&["languages"]).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listing = text(&out.stdout);
     let line = |id: &str| {

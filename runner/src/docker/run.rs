@@ -125,7 +125,10 @@ pub async fn execute(
     let (verdict, exit_code, detail) =
         outcome::classify(end, program_started.is_some(), compile_budget).map_err(|problem| {
             let stderr = String::from_utf8_lossy(&capture.stderr);
-            RunError::Host(format!("{problem}: {}", eduscale_core::code::tail(&stderr, 2048)))
+            RunError::Host(format!(
+                "{problem}: {}",
+                eduscale_core::code::tail(&stderr, 2048)
+            ))
         })?;
     let wall = program_started.map_or(Duration::ZERO, |at| ended_at.saturating_duration_since(at));
     let stderr = String::from_utf8_lossy(&capture.stderr);

@@ -1,39 +1,43 @@
 //! Compiled guests cached on disk, so a guest is compiled by Cranelift once per
 //! machine (CPython takes seconds) and afterwards only mapped (under a millisecond).
+//! The same goes for a pre-initialised snapshot, which is made (seconds) and
+//! compiled once, then loaded like any other artifact.
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::{Engine, Module};
 
-/// Where `wasm`'s compiled artifact lives for `engine`: keyed by the guest's
-/// sha256 and the engine's compatibility hash (wasmtime's version, fuel, epochs,
-/// target features), because an artifact is only valid for exactly those.
-pub fn artifact_path(dir: &Path, engine: &Engine, wasm_sha256: &str) -> PathBuf {
+/// Where the artifact `name` lives for `engine`: the name says what was compiled
+/// (a guest's sha256 prefix, and for a snapshot its recipe's hash), the engine's
+/// compatibility hash (wasmtime's version, fuel, epochs, target features) what
+/// it is valid for.
+pub fn artifact_path(dir: &Path, engine: &Engine, name: &str) -> PathBuf {
     let mut hasher = Sha256Hasher::default();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_key = hex(&hasher.0.finalize()[..8]);
-    dir.join(format!("{}-{engine_key}.cwasm", &wasm_sha256[..16]))
+    dir.join(format!("{name}-{engine_key}.cwasm"))
 }
 
-/// Loads the compiled module from the cache, or compiles and stores it.
-pub fn load_or_compile(
+/// Loads the artifact `name` from the cache, or makes it with `build` and
+/// stores it.
+pub fn load_or_build(
     dir: &Path,
     engine: &Engine,
-    wasm: &[u8],
-    wasm_sha256: &str,
+    name: &str,
+    build: impl FnOnce() -> anyhow::Result<Module>,
 ) -> anyhow::Result<Module> {
-    let path = artifact_path(dir, engine, wasm_sha256);
+    let path = artifact_path(dir, engine, name);
     if path.exists() {
         match deserialize(engine, &path) {
             Ok(module) => return Ok(module),
             Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "cached guest unusable, compiling again");
+                tracing::warn!(path = %path.display(), %error, "cached guest unusable, making it again");
             }
         }
     }
     let started = std::time::Instant::now();
-    let module = Module::new(engine, wasm)?;
+    let module = build()?;
     tracing::info!(path = %path.display(), ms = started.elapsed().as_millis() as u64, "compiled guest");
     std::fs::create_dir_all(dir)?;
     // Written aside then renamed: a reader never maps a half-written artifact,

@@ -11,6 +11,116 @@ use crate::Language;
 /// that exits with it itself only mislabels its own failure.
 pub const COMPILE_ERROR_EXIT: i32 = 113;
 
+/// The Python bootstrap, as a literal so that `concat!` can end it two ways: with
+/// a call of `_eduscale_run()` (a run through `_start`), or with the snapshot
+/// step (a pre-initialised run calls `_eduscale_run` itself, see `preinit.rs`).
+///
+/// `_eduscale_run` runs the program as `__main__` from `main.py`, so tracebacks
+/// name the learner's file and lines, and ends the process itself with
+/// `os._exit`, doing first what CPython's exit would: `SystemExit` to an exit
+/// code, an uncaught exception printed (without the bootstrap's frame) and exit
+/// 1, `atexit` callbacks, the program's globals cleared (their `__del__` runs, as
+/// at CPython's shutdown), the standard streams flushed (120 if stdout cannot be).
+/// A syntax error exits with [`COMPILE_ERROR_EXIT`]. A preloaded `random` is
+/// reseeded from the run's own WASI randomness, so runs never share a sequence.
+macro_rules! python_bootstrap {
+    () => {
+        r#"
+import sys, builtins, os
+builtins.exit = builtins.quit = sys.exit
+
+def _eduscale_exit_code(e):
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code if -2**31 <= code < 2**31 else -1
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except BaseException:
+        pass
+    return 1
+
+def _eduscale_main():
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()
+    n = int(sys.stdin.buffer.readline())
+    source = sys.stdin.buffer.read(n).decode("utf-8", "replace")
+    try:
+        program = compile(source, "main.py", "exec")
+    except (SyntaxError, ValueError) as e:
+        import traceback
+        sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+        return 113
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    try:
+        exec(program, namespace)
+        code = 0
+    except SystemExit as e:
+        code = _eduscale_exit_code(e)
+    except BaseException as e:
+        import traceback
+        traceback.print_exception(type(e), e, e.__traceback__.tb_next)
+        code = 1
+    import atexit
+    atexit._run_exitfuncs()
+    namespace.clear()
+    return code
+
+def _eduscale_run():
+    try:
+        code = _eduscale_main()
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__):
+        try:
+            if stream is not None and not getattr(stream, "closed", False):
+                stream.flush()
+        except BaseException:
+            if stream is sys.stdout:
+                code = 120
+    os._exit(code)
+
+"#
+    };
+}
+
+/// The end of the initialising run: what every run would otherwise pay for
+/// first, then the snapshot point.
+///
+/// - Preloaded modules: this build compiles the standard library from source on
+///   import (no bytecode files), so an import is costly (`dataclasses` ~190 M
+///   fuel, `typing` ~85 M, `json` ~35 M); preloaded, it costs a run nothing.
+///   `traceback` is the bootstrap's own (~290 M, on every failing run).
+/// - One `compile()`: CPython builds the `ast` module's node types on the first
+///   call of the builtin (~45 M fuel), and the bootstrap calls it in every run.
+/// - `gc.freeze()`: the collector never walks the snapshot's objects again.
+///
+/// Then it prints where `_eduscale_run` lives and exits with [`SNAPSHOT_EXIT`]
+/// without unwinding anything.
+macro_rules! python_snapshot {
+    () => {
+        r#"
+import gc
+for _eduscale_name in ("atexit", "traceback", "random", "math", "collections", "itertools",
+                       "functools", "heapq", "bisect", "string", "re", "operator", "copy",
+                       "json", "typing", "dataclasses", "datetime", "fractions", "decimal",
+                       "statistics", "enum", "textwrap", "time", "array"):
+    __import__(_eduscale_name)
+del _eduscale_name
+compile("", "main.py", "exec")
+gc.collect()
+gc.freeze()
+sys.stdout.write("%d\n" % id(_eduscale_run))
+sys.stdout.flush()
+os._exit(97)
+"#
+    };
+}
+
 /// One guest interpreter.
 #[derive(Debug, Clone, Copy)]
 pub struct GuestSpec {
@@ -20,11 +130,25 @@ pub struct GuestSpec {
     pub file: &'static str,
     /// The pinned sha256 of that file; a different file is refused.
     pub sha256: &'static str,
-    /// Its argv (argv[0] included).
+    /// Its argv (argv[0] included) when a run enters through `_start`.
     pub args: &'static [&'static str],
     /// How the header counts the program's length.
     pub length_unit: LengthUnit,
+    /// A snapshot to start runs from instead of `_start`, when it can be made.
+    pub snapshot: Option<SnapshotRecipe>,
 }
+
+/// How a pre-initialised guest is made (see `preinit.rs`): `_start` runs with
+/// `args` until the guest prints the address of its entry function object and
+/// exits with [`SNAPSHOT_EXIT`]; that state is the snapshot every run starts from.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotRecipe {
+    /// Argv for the initialising run.
+    pub args: &'static [&'static str],
+}
+
+/// The exit code with which an initialising run says "snapshot me now".
+pub const SNAPSHOT_EXIT: i32 = 97;
 
 /// Units of the program length in the stdin header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +162,33 @@ pub enum LengthUnit {
 /// CPython 3.12.0 (VMware Wasm Labs build, full standard library packed inside).
 /// `-S`: no `site` (nothing to find, and it is a third of start-up); `-I`: ignore
 /// the environment and the user site; `-B`: no bytecode files (there is no disk).
+///
+/// Runs start from a snapshot of the interpreter taken once its start-up, the
+/// bootstrap and its preloaded imports are done (`python_snapshot!`); `_start` (the same
+/// bootstrap, nothing preloaded) is the fallback when no snapshot can be made.
 pub const PYTHON: GuestSpec = GuestSpec {
     language: Language::Python,
     file: "python-3.12.0.wasm",
     sha256: "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763",
-    args: &["python", "-S", "-I", "-B", "-c", PYTHON_BOOTSTRAP],
+    args: &[
+        "python",
+        "-S",
+        "-I",
+        "-B",
+        "-c",
+        concat!(python_bootstrap!(), "_eduscale_run()\n"),
+    ],
     length_unit: LengthUnit::Bytes,
+    snapshot: Some(SnapshotRecipe {
+        args: &[
+            "python",
+            "-S",
+            "-I",
+            "-B",
+            "-c",
+            concat!(python_bootstrap!(), python_snapshot!()),
+        ],
+    }),
 };
 
 /// QuickJS-NG `qjs` 0.11 (prebuilt for WASI). `--std` gives the bootstrap `std`
@@ -54,39 +199,11 @@ pub const JAVASCRIPT: GuestSpec = GuestSpec {
     sha256: "f9742952f9989b1558c4a79bedfb351d6ca33ff22a41e886517cae5196e6d783",
     args: &["qjs", "--std", "-e", JS_BOOTSTRAP],
     length_unit: LengthUnit::Utf16,
+    snapshot: None,
 };
 
 /// Every guest the runner knows.
 pub const ALL: [GuestSpec; 2] = [PYTHON, JAVASCRIPT];
-
-/// Runs the program as `__main__` from `main.py`, so tracebacks name the learner's
-/// file and lines; a syntax error exits with [`COMPILE_ERROR_EXIT`].
-const PYTHON_BOOTSTRAP: &str = r#"
-import sys, builtins
-def _eduscale_load():
-    n = int(sys.stdin.buffer.readline())
-    source = sys.stdin.buffer.read(n).decode("utf-8", "replace")
-    try:
-        return compile(source, "main.py", "exec")
-    except (SyntaxError, ValueError) as e:
-        import traceback
-        sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
-        sys.stderr.flush()
-        raise SystemExit(113)
-_eduscale_code = _eduscale_load()
-builtins.exit = builtins.quit = sys.exit
-_eduscale_main = {"__name__": "__main__", "__builtins__": builtins}
-del _eduscale_load
-try:
-    exec(_eduscale_code, _eduscale_main)
-except SystemExit:
-    raise
-except BaseException as e:
-    import traceback
-    traceback.print_exception(type(e), e, e.__traceback__.tb_next)
-    sys.stderr.flush()
-    sys.exit(1)
-"#;
 
 /// Gives the program `readline()` (next line of stdin, or `null` at the end),
 /// `readAll()` (the rest of stdin), `console.log` (built in), `print`, and a small
@@ -148,6 +265,11 @@ impl GuestSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_snapshot_step_exits_with_the_code_the_host_waits_for() {
+        assert!(python_snapshot!().contains(&format!("os._exit({SNAPSHOT_EXIT})")));
+    }
 
     #[test]
     fn frame_counts_in_the_guests_units() {

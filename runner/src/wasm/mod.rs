@@ -2,23 +2,28 @@
 //!
 //! A run is: a fresh `Store` (its own WASI context, memory meter, fuel and
 //! deadline), `InstancePre::instantiate_async` (a pool slot and a copy-on-write
-//! view of the guest's initial memory: microseconds), then `_start` on the async
-//! path. Nothing survives the run: the store and its instance are dropped, the
-//! slot's memory is reset to the image.
+//! view of the guest's initial memory: microseconds), then the guest's entry on
+//! the async path: `_start` for a command, or the bootstrap of a pre-initialised
+//! interpreter (`preinit.rs`), whose initial memory is an interpreter that has
+//! already started. Nothing survives the run: the store and its instance are
+//! dropped, the slot's memory is reset to the image.
 
 mod cache;
+mod dwarf;
 pub mod engine;
+mod exports;
 pub mod guest;
 mod host;
+mod preinit;
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox, Verdict};
-use guest::GuestSpec;
+use guest::{GuestSpec, SnapshotRecipe};
 use host::{HostState, MemoryMeter, OutputLimitExceeded, Stdio};
 use rand::SeedableRng;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use wasmtime::{Engine, InstancePre, Linker, Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap, TypedFunc, UpdateDeadline};
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 /// How much of stderr a report keeps.
@@ -33,6 +38,9 @@ pub struct WasmConfig {
     pub cache_dir: PathBuf,
     /// Pool slots: the most instances alive at once.
     pub slots: u32,
+    /// Start runs from a pre-initialised interpreter where the guest has a
+    /// snapshot recipe (CPython). Off: every run starts it from scratch.
+    pub preinit: bool,
 }
 
 /// The wasmtime sandbox.
@@ -46,6 +54,16 @@ pub struct WasmSandbox {
 struct Guest {
     spec: GuestSpec,
     pre: InstancePre<HostState>,
+    entry: EntryKind,
+}
+
+/// How a run enters a guest's instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    /// `_start`: the interpreter starts from scratch.
+    Start,
+    /// The bootstrap of a pre-initialised interpreter (`preinit.rs`).
+    Snapshot,
 }
 
 impl std::fmt::Debug for WasmSandbox {
@@ -59,8 +77,10 @@ impl std::fmt::Debug for WasmSandbox {
 
 impl WasmSandbox {
     /// Builds the engine and loads every guest found in `config.guests_dir`
-    /// (compiling it on first use). A missing or altered guest makes its language
-    /// unavailable, with the reason; it is not an error.
+    /// (compiling it, and making its pre-initialised snapshot, on first use). A
+    /// missing or altered guest makes its language unavailable, with the reason;
+    /// it is not an error. A snapshot that cannot be made leaves its guest
+    /// starting from scratch, with a warning.
     pub fn load(config: &WasmConfig) -> anyhow::Result<WasmSandbox> {
         let engine = engine::build(engine::EngineSettings {
             slots: config.slots,
@@ -68,18 +88,14 @@ impl WasmSandbox {
         })?;
         let mut linker = Linker::new(&engine);
         host::add_to_linker(&mut linker)?;
+        // Ticking before the guests load: checking a new snapshot runs it.
+        let ticker = engine::EpochTicker::start(engine.clone())?;
         let mut guests = HashMap::new();
         let mut missing = HashMap::new();
         for spec in guest::ALL {
-            match load_guest(
-                &engine,
-                &linker,
-                &spec,
-                &config.guests_dir,
-                &config.cache_dir,
-            ) {
-                Ok(pre) => {
-                    guests.insert(spec.language, Guest { spec, pre });
+            match load_guest(&engine, &linker, spec, config) {
+                Ok(guest) => {
+                    guests.insert(spec.language, guest);
                 }
                 Err(reason) => {
                     tracing::warn!(language = %spec.language, %reason, "guest unavailable");
@@ -87,7 +103,6 @@ impl WasmSandbox {
                 }
             }
         }
-        let ticker = engine::EpochTicker::start(engine.clone())?;
         Ok(WasmSandbox {
             engine,
             guests,
@@ -96,13 +111,22 @@ impl WasmSandbox {
         })
     }
 
+    /// Whether runs of `language` start from a pre-initialised snapshot.
+    pub fn is_preinitialized(&self, language: Language) -> bool {
+        self.guests
+            .get(&language)
+            .is_some_and(|guest| guest.entry == EntryKind::Snapshot)
+    }
+
     /// Creates a store and instantiates `language`'s guest without running it, and
     /// returns how long that took: the per-run cost the pool and the
     /// copy-on-write images exist to keep small.
     pub async fn time_instantiate(&self, language: Language) -> Result<Duration, RunError> {
         let guest = self.guest(language)?;
         let started = Instant::now();
-        let mut store = self.store(guest, &RunRequest::new(language, "", ""), Some(0))?;
+        let limits = Limits::default();
+        let mut store = new_store(&self.engine, wasi(guest.spec.args, 0), Vec::new(), &limits)
+            .map_err(RunError::host)?;
         let instance = guest
             .pre
             .instantiate_async(&mut store)
@@ -125,38 +149,39 @@ impl WasmSandbox {
                     .unwrap_or_else(|| "not a WASM language".to_owned()),
             })
     }
+}
 
-    fn store(
-        &self,
-        guest: &Guest,
-        request: &RunRequest,
-        seed: Option<u64>,
-    ) -> Result<Store<HostState>, RunError> {
-        let limits = request.limits;
-        // A run with a seed sees the same "random" bytes every time (judging
-        // stays reproducible, fuel included); without one, fresh entropy.
-        let seed = seed.unwrap_or_else(rand::random);
-        let random = rand::rngs::StdRng::seed_from_u64(seed);
-        let insecure = rand::rngs::StdRng::seed_from_u64(seed.rotate_left(17));
-        let wasi = WasiCtxBuilder::new()
-            .args(guest.spec.args)
-            .secure_random(random)
-            .insecure_random(insecure)
-            .insecure_random_seed(u128::from(seed))
-            .build_p1();
-        let state = HostState {
-            wasi,
-            io: Stdio::new(
-                guest.spec.frame(&request.source, request.stdin.as_bytes()),
-                limits.output_bytes,
-            ),
-            meter: MemoryMeter::new(limits.memory_bytes as usize),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.meter);
-        store.set_fuel(limits.fuel).map_err(RunError::host)?;
-        Ok(store)
-    }
+/// WASI for one run of a guest: `args`, randomness from `seed`, the host's
+/// clocks, and no environment, files or network.
+fn wasi(args: &[&str], seed: u64) -> WasiCtxBuilder {
+    let random = rand::rngs::StdRng::seed_from_u64(seed);
+    let insecure = rand::rngs::StdRng::seed_from_u64(seed.rotate_left(17));
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(args)
+        .secure_random(random)
+        .insecure_random(insecure)
+        .insecure_random_seed(u128::from(seed));
+    wasi
+}
+
+/// A store for one run of a guest: `wasi`, `stdin` in memory, output capped,
+/// memory metered, `limits.fuel` of fuel.
+fn new_store(
+    engine: &Engine,
+    mut wasi: WasiCtxBuilder,
+    stdin: Vec<u8>,
+    limits: &Limits,
+) -> anyhow::Result<Store<HostState>> {
+    let wasi = wasi.build_p1();
+    let state = HostState {
+        wasi,
+        io: Stdio::new(stdin, limits.output_bytes),
+        meter: MemoryMeter::new(limits.memory_bytes as usize),
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.meter);
+    store.set_fuel(limits.fuel)?;
+    Ok(store)
 }
 
 #[async_trait::async_trait]
@@ -173,67 +198,90 @@ impl Sandbox for WasmSandbox {
     }
 
     async fn run(&self, request: &RunRequest) -> Result<Report, RunError> {
-        let guest = self.guest(request.language)?;
-        let limits = request.limits;
-        let mut store = self.store(guest, request, request.seed)?;
-        let instance = guest
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(RunError::host)?;
-        let start = instance
-            .get_typed_func::<(), ()>(&mut store, "_start")
-            .map_err(RunError::host)?;
-
-        let started = Instant::now();
-        let deadline = started + limits.wall;
-        // At every tick: past the deadline, stop; otherwise yield, so one guest
-        // never holds an executor thread for more than a tick.
-        store.epoch_deadline_callback(move |_| {
-            Ok(if Instant::now() >= deadline {
-                UpdateDeadline::Interrupt
-            } else {
-                UpdateDeadline::Yield(1)
-            })
-        });
-        store.set_epoch_deadline(1);
-        // The timer covers a guest that is not running at all (sleeping in
-        // poll_oneoff), which the epoch cannot reach.
-        let outcome = tokio::time::timeout(
-            limits.wall + engine::TICK * 2,
-            start.call_async(&mut store, ()),
-        )
-        .await;
-        let wall = started.elapsed();
-        let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-        let state = store.into_data();
-
-        let (mut verdict, exit_code, detail) = match outcome {
-            Err(_elapsed) => (
-                Verdict::TimeLimit,
-                None,
-                Some("wall-clock limit".to_owned()),
-            ),
-            Ok(Ok(())) => (Verdict::Accepted, Some(0), None),
-            Ok(Err(error)) => classify(&error),
-        };
-        if state.meter.hit_limit && verdict != Verdict::Accepted && verdict != Verdict::OutputLimit
-        {
-            verdict = Verdict::MemoryLimit;
-        }
-        let stderr = String::from_utf8_lossy(&state.io.stderr);
-        Ok(Report {
-            language: request.language,
-            verdict,
-            exit_code,
-            detail,
-            stdout: String::from_utf8_lossy(&state.io.stdout).into_owned(),
-            stderr: eduscale_core::code::tail(&stderr, STDERR_TAIL).to_owned(),
-            wall_us: wall.as_micros() as u64,
-            fuel,
-            peak_memory_bytes: state.meter.peak as u64,
-        })
+        execute(&self.engine, self.guest(request.language)?, request).await
     }
+}
+
+/// What a run calls first in its instance.
+enum Call {
+    Start(TypedFunc<(), ()>),
+    Snapshot(preinit::Entry),
+}
+
+/// One run of `request` in a fresh instance of `guest`.
+async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result<Report, RunError> {
+    let limits = request.limits;
+    // A run with a seed sees the same "random" bytes every time (judging stays
+    // reproducible, fuel included); without one, fresh entropy.
+    let seed = request.seed.unwrap_or_else(rand::random);
+    let stdin = guest.spec.frame(&request.source, request.stdin.as_bytes());
+    let mut store =
+        new_store(engine, wasi(guest.spec.args, seed), stdin, &limits).map_err(RunError::host)?;
+    let instance = guest
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(RunError::host)?;
+    let call = match guest.entry {
+        EntryKind::Start => Call::Start(
+            instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .map_err(RunError::host)?,
+        ),
+        EntryKind::Snapshot => {
+            Call::Snapshot(preinit::Entry::find(&mut store, &instance).map_err(RunError::host)?)
+        }
+    };
+
+    let started = Instant::now();
+    let deadline = started + limits.wall;
+    // At every tick: past the deadline, stop; otherwise yield, so one guest
+    // never holds an executor thread for more than a tick.
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+    store.set_epoch_deadline(1);
+    let running = async {
+        match call {
+            Call::Start(start) => start.call_async(&mut store, ()).await,
+            Call::Snapshot(entry) => entry.call(&mut store).await,
+        }
+    };
+    // The timer covers a guest that is not running at all (sleeping in
+    // poll_oneoff), which the epoch cannot reach.
+    let outcome = tokio::time::timeout(limits.wall + engine::TICK * 2, running).await;
+    let wall = started.elapsed();
+    let fuel = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    let state = store.into_data();
+
+    let (mut verdict, exit_code, detail) = match outcome {
+        Err(_elapsed) => (
+            Verdict::TimeLimit,
+            None,
+            Some("wall-clock limit".to_owned()),
+        ),
+        Ok(Ok(())) => (Verdict::Accepted, Some(0), None),
+        Ok(Err(error)) => classify(&error),
+    };
+    if state.meter.hit_limit && verdict != Verdict::Accepted && verdict != Verdict::OutputLimit {
+        verdict = Verdict::MemoryLimit;
+    }
+    let stderr = String::from_utf8_lossy(&state.io.stderr);
+    Ok(Report {
+        language: request.language,
+        verdict,
+        exit_code,
+        detail,
+        stdout: String::from_utf8_lossy(&state.io.stdout).into_owned(),
+        stderr: eduscale_core::code::tail(&stderr, STDERR_TAIL).to_owned(),
+        wall_us: wall.as_micros() as u64,
+        fuel,
+        peak_memory_bytes: state.meter.peak as u64,
+    })
 }
 
 /// The verdict, exit code and detail for a run that ended with `error`.
@@ -280,14 +328,16 @@ fn classify(error: &wasmtime::Error) -> (Verdict, Option<i32>, Option<String>) {
     }
 }
 
+/// Loads `spec`'s guest: its pre-initialised snapshot when it has a recipe (and
+/// `config.preinit`), made and cached on first use; otherwise, or when the
+/// snapshot cannot be made, the command itself.
 fn load_guest(
     engine: &Engine,
     linker: &Linker<HostState>,
-    spec: &GuestSpec,
-    guests_dir: &Path,
-    cache_dir: &Path,
-) -> Result<InstancePre<HostState>, String> {
-    let path = guests_dir.join(spec.file);
+    spec: GuestSpec,
+    config: &WasmConfig,
+) -> Result<Guest, String> {
+    let path = config.guests_dir.join(spec.file);
     let wasm = std::fs::read(&path).map_err(|error| {
         format!(
             "{} is not installed ({}: {error}); run ./eduscale.sh setup",
@@ -302,9 +352,98 @@ fn load_guest(
             path.display()
         ));
     }
-    let module = cache::load_or_compile(cache_dir, engine, &wasm, &sha256)
-        .map_err(|error| format!("{} did not compile: {error}", path.display()))?;
-    linker
+    if let (Some(recipe), true) = (spec.snapshot, config.preinit) {
+        let name = preinit::cache_name(&sha256, &recipe);
+        let snapshot = cache::load_or_build(&config.cache_dir, engine, &name, || {
+            make_snapshot(engine, linker, spec, &recipe, &wasm)
+        });
+        match snapshot.and_then(|module| Ok(linker.instantiate_pre(&module)?)) {
+            Ok(pre) => {
+                return Ok(Guest {
+                    spec,
+                    pre,
+                    entry: EntryKind::Snapshot,
+                });
+            }
+            Err(error) => tracing::warn!(
+                language = %spec.language,
+                error = format!("{error:#}"),
+                "no pre-initialised snapshot: runs start the interpreter from scratch"
+            ),
+        }
+    }
+    let module = cache::load_or_build(&config.cache_dir, engine, &sha256[..16], || {
+        Ok(Module::new(engine, &wasm)?)
+    })
+    .map_err(|error| format!("{} did not compile: {error}", path.display()))?;
+    let pre = linker
         .instantiate_pre(&module)
-        .map_err(|error| format!("{} cannot be linked: {error}", path.display()))
+        .map_err(|error| format!("{} cannot be linked: {error}", path.display()))?;
+    Ok(Guest {
+        spec,
+        pre,
+        entry: EntryKind::Start,
+    })
+}
+
+/// Makes and compiles `spec`'s snapshot, and checks that it runs a program.
+fn make_snapshot(
+    engine: &Engine,
+    linker: &Linker<HostState>,
+    spec: GuestSpec,
+    recipe: &SnapshotRecipe,
+    wasm: &[u8],
+) -> anyhow::Result<Module> {
+    let started = Instant::now();
+    let snapshot = block_on(|| preinit::build(engine, linker, wasm, recipe))??;
+    let module = Module::new(engine, &snapshot)?;
+    let guest = Guest {
+        spec,
+        pre: linker.instantiate_pre(&module)?,
+        entry: EntryKind::Snapshot,
+    };
+    block_on(|| check_snapshot(engine, &guest))??;
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(language = %spec.language, ms, "made a pre-initialised snapshot");
+    Ok(module)
+}
+
+/// Runs a tiny program in a new snapshot before it is cached: one that does not
+/// run it right is never used.
+async fn check_snapshot(engine: &Engine, guest: &Guest) -> anyhow::Result<()> {
+    let request = RunRequest::new(guest.spec.language, "print(6 * 7)", "");
+    let report = execute(engine, guest, &request).await?;
+    if report.verdict != Verdict::Accepted || report.stdout != "42\n" {
+        anyhow::bail!(
+            "the snapshot ran print(6 * 7) as {:?}: {:?} {:?} {:?}",
+            report.verdict,
+            report.stdout,
+            report.detail,
+            report.stderr
+        );
+    }
+    Ok(())
+}
+
+/// Runs the future `make` returns to completion on a runtime of its own, on a
+/// thread of its own: `load` is synchronous and may be called from inside a
+/// runtime, where blocking on one is not allowed. A panic (wizer panics on what
+/// it cannot snapshot) comes back as an error, so the guest falls back to `_start`.
+fn block_on<F: Future<Output: Send>>(make: impl FnOnce() -> F + Send) -> anyhow::Result<F::Output> {
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(|| -> anyhow::Result<F::Output> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()?;
+            Ok(runtime.block_on(make()))
+        });
+        thread.join().unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("panicked: {message}"))
+        })
+    })
 }

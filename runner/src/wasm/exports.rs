@@ -1,0 +1,131 @@
+//! The module surgery before a snapshot: what the host must reach in a
+//! pre-initialised guest that a WASI command does not export.
+//!
+//! A command exports only `memory` and `_start`. A run of the snapshot enters
+//! through the guest's function table (see `preinit.rs`), and needs to know which
+//! table slot and which argument; so this adds an export of the table and two
+//! exported mutable globals that the pre-initialiser fills in before the
+//! snapshot fixes their values. Appending globals and exports renumbers nothing,
+//! so the code is copied byte for byte. Custom sections (12 MB of DWARF whose
+//! code addresses are void anyway, see `dwarf.rs`) are left out.
+
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{ConstExpr, ExportKind, GlobalType, RawSection, ValType};
+use wasmparser::{Parser, Payload, TypeRef};
+
+/// The export of the guest's function table.
+pub const TABLE: &str = "eduscale_table";
+/// The exported global holding the entry's first argument (a `PyObject *`).
+pub const ENTRY_OBJECT: &str = "eduscale_entry_object";
+/// The exported global holding the entry's table slot.
+pub const ENTRY_SLOT: &str = "eduscale_entry_slot";
+
+/// `wasm` with the table and two new `(mut i32)` globals exported under
+/// [`TABLE`], [`ENTRY_OBJECT`] and [`ENTRY_SLOT`], and without custom sections.
+pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = wasm_encoder::Module::new();
+    let mut imported_globals = 0u32;
+    let mut entry_globals = None;
+    let mut has_table = false;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        match &payload {
+            Payload::CustomSection(_) => continue,
+            Payload::ImportSection(imports) => {
+                for import in imports.clone().into_imports() {
+                    if matches!(import?.ty, TypeRef::Global(_)) {
+                        imported_globals += 1;
+                    }
+                }
+            }
+            Payload::TableSection(tables) => has_table = tables.count() > 0,
+            Payload::GlobalSection(globals) => {
+                let mut section = wasm_encoder::GlobalSection::new();
+                RoundtripReencoder.parse_global_section(&mut section, globals.clone())?;
+                let first = imported_globals + globals.count();
+                let ty = GlobalType {
+                    val_type: ValType::I32,
+                    mutable: true,
+                    shared: false,
+                };
+                section.global(ty, &ConstExpr::i32_const(0));
+                section.global(ty, &ConstExpr::i32_const(0));
+                out.section(&section);
+                entry_globals = Some(first);
+                continue;
+            }
+            Payload::ExportSection(exports) => {
+                let (Some(first), true) = (entry_globals, has_table) else {
+                    anyhow::bail!("the guest defines no globals or no table to export");
+                };
+                let mut section = wasm_encoder::ExportSection::new();
+                RoundtripReencoder.parse_export_section(&mut section, exports.clone())?;
+                section.export(TABLE, ExportKind::Table, 0);
+                section.export(ENTRY_OBJECT, ExportKind::Global, first);
+                section.export(ENTRY_SLOT, ExportKind::Global, first + 1);
+                out.section(&section);
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((id, range)) = payload.as_section() {
+            out.section(&RawSection {
+                id,
+                data: &wasm[range],
+            });
+        }
+    }
+    Ok(out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_added_and_custom_sections_dropped() {
+        let mut module = wasm_encoder::Module::new();
+        let mut tables = wasm_encoder::TableSection::new();
+        tables.table(wasm_encoder::TableType {
+            element_type: wasm_encoder::RefType::FUNCREF,
+            minimum: 1,
+            maximum: None,
+            table64: false,
+            shared: false,
+        });
+        module.section(&tables);
+        let mut globals = wasm_encoder::GlobalSection::new();
+        let ty = GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        };
+        globals.global(ty, &ConstExpr::i32_const(7));
+        module.section(&globals);
+        module.section(&wasm_encoder::ExportSection::new());
+        module.section(&wasm_encoder::CustomSection {
+            name: ".debug_info".into(),
+            data: [1u8, 2, 3][..].into(),
+        });
+        let rewritten = add_entry_exports(&module.finish()).expect("rewrite");
+
+        wasmparser::Validator::new()
+            .validate_all(&rewritten)
+            .expect("valid");
+        let mut exports = Vec::new();
+        for payload in Parser::new(0).parse_all(&rewritten) {
+            match payload.expect("parse") {
+                Payload::ExportSection(reader) => {
+                    for export in reader {
+                        let export = export.expect("export");
+                        exports.push((export.name.to_owned(), export.index));
+                    }
+                }
+                Payload::CustomSection(_) => panic!("custom section kept"),
+                _ => {}
+            }
+        }
+        let names = [(TABLE, 0), (ENTRY_OBJECT, 1), (ENTRY_SLOT, 2)];
+        assert_eq!(exports, names.map(|(name, index)| (name.to_owned(), index)));
+    }
+}
