@@ -168,10 +168,12 @@ fn help_lists_every_command() {
     );
 }
 
-/// `eduscale` set up to run programs with the real guests.
+/// `eduscale` set up to run programs with the real guests, logging as it does
+/// for a person (errors only).
 fn eduscale_runner(args: &[&str]) -> Command {
     let mut command = eduscale(args);
     command
+        .env_remove("RUST_LOG")
         .env(
             "EDUSCALE_GUESTS_DIR",
             concat!(env!("CARGO_MANIFEST_DIR"), "/guests/dist"),
