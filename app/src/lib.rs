@@ -6,6 +6,7 @@
 //! byte is sent, so the header never changes shape when the page hydrates.
 
 pub mod api;
+pub mod components;
 pub mod error;
 mod layout;
 mod pages;
