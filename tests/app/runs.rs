@@ -395,3 +395,30 @@ async fn an_unknown_challenge_is_404(db: PgPool) {
     }
     app.cleanup().await;
 }
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn the_playground_is_rendered_on_the_server_with_the_program_in_a_textarea(db: PgPool) {
+    let app = TestApp::new(db).await;
+    let visitor = app.client();
+    let page = visitor.get("/playground").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Log in to use the playground"),
+        "{}",
+        page.body
+    );
+
+    let client = learner(&app, "ssr@example.com").await;
+    let page = client.get("/playground").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Usable before the WASM and the editor load: a textarea holding the starter program.
+    assert!(page.body.contains(r#"id="code""#), "{}", page.body);
+    assert!(page.body.contains("sys.stdin.readline()"), "{}", page.body);
+    assert!(page.body.contains(r#"href="/playground""#), "no nav link");
+    assert!(
+        page.body.contains("C (gcc) (not available)"),
+        "{}",
+        page.body
+    );
+    app.cleanup().await;
+}
