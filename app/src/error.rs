@@ -37,6 +37,9 @@ pub enum AppError {
     /// 429: slow down.
     #[error("Too many attempts; try again in {0} s.")]
     RateLimited(u64),
+    /// 503: the code runner has no room right now; retry after this many seconds.
+    #[error("The runner is busy; try again in {0} s.")]
+    Busy(u64),
     /// 503 in the browser: the server could not be reached.
     #[error("Could not reach EduScale; check your connection and try again.")]
     Unreachable,
@@ -64,7 +67,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Gone(_) => 410,
             AppError::RateLimited(_) => 429,
-            AppError::Unreachable => 503,
+            AppError::Busy(_) | AppError::Unreachable => 503,
             AppError::Internal => 500,
         }
     }
@@ -160,6 +163,29 @@ impl From<eduscale_server::auth::AuthError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<eduscale_runner::RunError> for AppError {
+    fn from(e: eduscale_runner::RunError) -> Self {
+        use eduscale_runner::RunError as R;
+        // Whole seconds, rounded up: "try again in 0 s" would be a lie.
+        let seconds =
+            |d: std::time::Duration| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1);
+        match e {
+            R::Unavailable { language, reason } => AppError::BadRequest(format!(
+                "{} is not available here: {reason}",
+                language.name()
+            )),
+            R::Busy { retry_after } => AppError::Busy(seconds(retry_after)),
+            R::RateLimited { retry_after } => AppError::RateLimited(seconds(retry_after)),
+            R::Invalid(message) => AppError::BadRequest(message),
+            R::Host(cause) => {
+                tracing::error!(error = %cause, "the runner failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
         AppError::Invalid(vec![e])
@@ -176,6 +202,7 @@ mod tests {
         assert_eq!(AppError::Unauthorized("x".into()).status(), 401);
         assert_eq!(AppError::Forbidden.status(), 403);
         assert_eq!(AppError::RateLimited(3).status(), 429);
+        assert_eq!(AppError::Busy(3).status(), 503);
         assert_eq!(AppError::Internal.status(), 500);
     }
 
@@ -199,6 +226,22 @@ mod tests {
         );
         assert_eq!(e.field("password"), None);
         assert_eq!(e.to_string(), "Enter your e-mail address.");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn runner_refusals_say_when_to_retry_in_whole_seconds() {
+        use eduscale_runner::RunError;
+        use std::time::Duration;
+        let busy = AppError::from(RunError::Busy {
+            retry_after: Duration::from_millis(1200),
+        });
+        assert_eq!(busy, AppError::Busy(2));
+        assert_eq!(busy.to_string(), "The runner is busy; try again in 2 s.");
+        let limited = AppError::from(RunError::RateLimited {
+            retry_after: Duration::from_millis(10),
+        });
+        assert_eq!(limited, AppError::RateLimited(1));
     }
 
     #[test]

@@ -51,9 +51,22 @@ fn Nav(
     let role = me.as_ref().map_or("visitor", |m| m.role.as_str());
     let links: Vec<(&'static str, &'static str)> = match me.as_ref().map(|m| m.role) {
         None => vec![("/", "Home")],
-        Some(Role::Learner) => vec![("/", "Home"), ("/cohorts", "My cohorts")],
-        Some(Role::Instructor) => vec![("/", "Home"), ("/teach", "Teaching")],
-        Some(Role::Admin) => vec![("/", "Home"), ("/teach", "Teaching"), ("/admin", "Admin")],
+        Some(Role::Learner) => vec![
+            ("/", "Home"),
+            ("/playground", "Playground"),
+            ("/cohorts", "My cohorts"),
+        ],
+        Some(Role::Instructor) => vec![
+            ("/", "Home"),
+            ("/playground", "Playground"),
+            ("/teach", "Teaching"),
+        ],
+        Some(Role::Admin) => vec![
+            ("/", "Home"),
+            ("/playground", "Playground"),
+            ("/teach", "Teaching"),
+            ("/admin", "Admin"),
+        ],
     };
     view! {
         <nav class="nav" class:open=move || open.get() data-role=role aria-label="Main">

@@ -6,6 +6,7 @@
 //! byte is sent, so the header never changes shape when the page hydrates.
 
 pub mod api;
+pub mod components;
 pub mod error;
 mod layout;
 mod pages;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("signup") view=pages::signup::SignUpPage />
                         <Route path=path!("login") view=pages::login::LogInPage />
                         <Route path=path!("profile") view=pages::profile::Profile />
+                        <Route path=path!("playground") view=pages::playground::Playground />
                         <Route path=path!("cohorts") view=pages::cohorts::Cohorts />
                         <Route path=path!("teach") view=pages::teach::Teach />
                         <Route path=path!("admin") view=pages::admin::Admin />

@@ -66,7 +66,7 @@ pub async fn judge(
         } else if judgement.verdict == Verdict::Accepted {
             judgement.verdict = verdict;
         }
-        if verdict == Verdict::CompileError && judgement.compile_error.is_none() {
+        if verdict == Verdict::CompileError && case.visible && judgement.compile_error.is_none() {
             judgement.compile_error = Some(report.stderr.clone());
         }
         judgement.max_wall_us = judgement.max_wall_us.max(report.wall_us);
@@ -94,7 +94,38 @@ pub async fn judge(
             details,
         });
     }
+    if judgement.compile_error.is_none()
+        && judgement
+            .cases
+            .iter()
+            .any(|c| c.verdict == Verdict::CompileError)
+    {
+        judgement.compile_error =
+            compiler_message(executor, user, language, source, limits).await?;
+    }
     Ok(judgement)
+}
+
+/// The compiler's message for a program that failed to compile only on hidden
+/// cases. Their stderr cannot be shown (a program can print its input and exit
+/// with the compile-error code itself), so the message comes from one more run
+/// on empty input, where there is nothing secret to echo.
+async fn compiler_message(
+    executor: &dyn Executor,
+    user: &str,
+    language: Language,
+    source: &str,
+    limits: Limits,
+) -> Result<Option<String>, RunError> {
+    let request = RunRequest {
+        language,
+        source: source.to_owned(),
+        stdin: String::new(),
+        limits,
+        seed: Some(0),
+    };
+    let report = executor.execute(user, request).await?;
+    Ok((report.verdict == Verdict::CompileError).then_some(report.stderr))
 }
 
 async fn check(
@@ -200,6 +231,77 @@ pub fn diff(expected: &str, actual: &str) -> Vec<DiffLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{LanguageStatus, Report};
+
+    /// Claims every program failed to compile, and prints its input as the message:
+    /// what a hostile program can do with the compile-error exit code.
+    #[derive(Debug)]
+    struct EchoesInputAsCompileError;
+
+    #[async_trait::async_trait]
+    impl Executor for EchoesInputAsCompileError {
+        fn languages(&self) -> Vec<LanguageStatus> {
+            Vec::new()
+        }
+        async fn execute(&self, _user: &str, request: RunRequest) -> Result<Report, RunError> {
+            Ok(Report {
+                language: request.language,
+                verdict: Verdict::CompileError,
+                exit_code: Some(113),
+                detail: None,
+                stdout: String::new(),
+                stderr: format!("input was [{}]", request.stdin),
+                wall_us: 1,
+                fuel: 1,
+                peak_memory_bytes: 1,
+            })
+        }
+    }
+
+    fn case(stdin: &str, visible: bool) -> TestCase {
+        TestCase {
+            stdin: stdin.to_owned(),
+            expected: "ok".to_owned(),
+            visible,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_compile_error_on_hidden_cases_never_shows_their_stderr() {
+        let judgement = judge(
+            &EchoesInputAsCompileError,
+            "u",
+            Language::Python,
+            "x",
+            &[case("hidden secret", false)],
+            &Checker::Exact,
+            Limits::default(),
+        )
+        .await
+        .expect("judged");
+        assert_eq!(judgement.verdict, Verdict::CompileError);
+        assert_eq!(judgement.compile_error.as_deref(), Some("input was []"));
+        assert!(judgement.cases.iter().all(|c| c.details.is_none()));
+    }
+
+    #[tokio::test]
+    async fn a_compile_error_on_a_visible_case_shows_that_case_stderr() {
+        let judgement = judge(
+            &EchoesInputAsCompileError,
+            "u",
+            Language::Python,
+            "x",
+            &[case("hidden secret", false), case("shown", true)],
+            &Checker::Exact,
+            Limits::default(),
+        )
+        .await
+        .expect("judged");
+        assert_eq!(
+            judgement.compile_error.as_deref(),
+            Some("input was [shown]")
+        );
+    }
 
     #[test]
     fn trailing_whitespace_and_blank_lines_do_not_matter() {

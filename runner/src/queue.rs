@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-/// The largest program accepted.
-pub const MAX_SOURCE_BYTES: usize = 64 << 10;
+/// The largest program accepted (the same limit the server function applies first).
+pub const MAX_SOURCE_BYTES: usize = eduscale_core::code::MAX_SOURCE_BYTES;
 /// The largest stdin accepted.
 pub const MAX_STDIN_BYTES: usize = 1 << 20;
 

@@ -1,14 +1,17 @@
-//! EduScale's backend library (native only): the database, Redis, accounts and
-//! the operational endpoints. The `app` crate reaches it from server functions
-//! (under its `ssr` feature) and the binary wires it into one axum server.
+//! EduScale's backend library (native only): the database, Redis, accounts,
+//! challenges and submissions, and the operational endpoints. The `app` crate
+//! reaches it from server functions (under its `ssr` feature) and the binary
+//! wires it into one axum server.
 //!
 //! Everything a request needs travels in one [`AppState`], cloned cheaply (pools
 //! and `Arc`s inside).
 
 pub mod auth;
+pub mod challenges;
 pub mod db;
 pub mod ops;
 pub mod redis;
+pub mod submissions;
 
 use std::sync::Arc;
 

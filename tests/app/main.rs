@@ -14,3 +14,4 @@ mod bad_input;
 mod cli;
 mod ops;
 mod roles;
+mod runs;

@@ -6,6 +6,7 @@ mod form;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod playground;
 pub mod profile;
 pub mod signup;
 pub mod teach;

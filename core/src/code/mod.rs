@@ -6,6 +6,7 @@ mod judgement;
 mod language;
 mod limits;
 mod report;
+mod source;
 
 pub use judgement::{
     CaseDetails, CaseResult, Checker, DiffLine, Judgement, MAX_DIFF_LINES, TestCase,
@@ -13,3 +14,4 @@ pub use judgement::{
 pub use language::{Backend, Language, LanguageStatus};
 pub use limits::Limits;
 pub use report::{Report, Verdict, tail};
+pub use source::{MAX_INPUT_BYTES, MAX_SOURCE_BYTES, ProgramInput, SourceCode};
