@@ -32,14 +32,13 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
     };
     let runner = Arc::new(crate::runner::local(config).await?);
     for language in [Language::Python, Language::JavaScript] {
-        if let Some(status) = runner
+        if let Some(reason) = runner
             .languages()
             .into_iter()
             .find(|s| s.language == language)
+            .and_then(|s| s.unavailable)
         {
-            if let Some(reason) = status.unavailable {
-                anyhow::bail!("{} cannot run here: {reason}", language.name());
-            }
+            anyhow::bail!("{} cannot run here: {reason}", language.name());
         }
     }
     let sandbox = eduscale_runner::wasm::WasmSandbox::load(&crate::runner::wasm_config(config))?;
