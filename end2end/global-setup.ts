@@ -1,7 +1,8 @@
 import type { FullConfig } from "@playwright/test";
 
 const POLL_EVERY_MS = 250;
-const GIVE_UP_AFTER_MS = 120_000;
+// A first start on a machine compiles the guests and snapshots CPython (tens of seconds).
+const GIVE_UP_AFTER_MS = 300_000;
 
 /**
  * Waits until the server answers `GET /healthz` with 200: the test command is
