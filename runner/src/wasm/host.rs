@@ -132,11 +132,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             if fd != 1 && fd != 2 {
                 return Ok(ERRNO_BADF);
             }
-            let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-                return Ok(ERRNO_FAULT);
-            };
-            let (memory, state) = memory.data_and_store_mut(&mut caller);
-            let Some(vectors) = io_vectors(memory, iovs, iovs_len) else {
+            let Some((memory, state, vectors)) = guest_buffers(&mut caller, iovs, iovs_len) else {
                 return Ok(ERRNO_FAULT);
             };
             let mut total: u32 = 0;
@@ -154,11 +150,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             if fd != 0 {
                 return Ok(ERRNO_BADF);
             }
-            let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-                return Ok(ERRNO_FAULT);
-            };
-            let (memory, state) = memory.data_and_store_mut(&mut caller);
-            let Some(vectors) = io_vectors(memory, iovs, iovs_len) else {
+            let Some((memory, state, vectors)) = guest_buffers(&mut caller, iovs, iovs_len) else {
                 return Ok(ERRNO_FAULT);
             };
             let mut total = 0usize;
@@ -176,6 +168,24 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// A guest's memory, the run's state, and (offset, length) buffers inside that memory.
+type GuestBuffers<'a> = (&'a mut [u8], &'a mut HostState, Vec<(usize, usize)>);
+
+/// The guest's memory, the run's state and the buffers of its iovec array; `None`
+/// when the guest has no memory export or an iovec lies outside its memory.
+fn guest_buffers<'a>(
+    caller: &'a mut Caller<'_, HostState>,
+    iovs: i32,
+    count: i32,
+) -> Option<GuestBuffers<'a>> {
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return None;
+    };
+    let (memory, state) = memory.data_and_store_mut(caller);
+    let vectors = io_vectors(memory, iovs, count)?;
+    Some((memory, state, vectors))
 }
 
 /// The (offset, length) buffers of a guest's iovec array, each checked to lie
