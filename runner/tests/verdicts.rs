@@ -44,6 +44,16 @@ async fn javascript_reads_stdin_and_is_accepted() {
 }
 
 #[tokio::test]
+async fn javascript_console_error_and_warn_go_to_stderr() {
+    let source =
+        "console.error('bad', 42, {a: 1});\nconsole.warn('careful');\nconsole.info('fyi');";
+    let report = run(Language::JavaScript, source, "").await;
+    assert_eq!(report.verdict, Verdict::Accepted, "{report:?}");
+    assert_eq!(report.stderr, "bad 42 {\"a\":1}\ncareful\n");
+    assert_eq!(report.stdout, "fyi\n");
+}
+
+#[tokio::test]
 async fn unicode_source_and_input_survive_the_framing() {
     let report = run(Language::Python, "print('é😀', input())", "ñ\n").await;
     assert_eq!(report.stdout, "é😀 ñ\n", "{report:?}");

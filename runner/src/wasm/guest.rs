@@ -206,7 +206,8 @@ pub const JAVASCRIPT: GuestSpec = GuestSpec {
 pub const ALL: [GuestSpec; 2] = [PYTHON, JAVASCRIPT];
 
 /// Gives the program `readline()` (next line of stdin, or `null` at the end),
-/// `readAll()` (the rest of stdin), `console.log` (built in), `print`, and a small
+/// `readAll()` (the rest of stdin), `console.log` (built in), `console.error` and
+/// `console.warn` (to stderr, which the built-in console lacks), `print`, and a small
 /// `process` (`exit`, `stdout.write`, `argv`, `env`) like Node's.
 const JS_BOOTSTRAP: &str = r#"
 (function () {
@@ -232,6 +233,17 @@ const JS_BOOTSTRAP: &str = r#"
     stdout: { write: function (s) { out.puts(String(s)); return true; } },
     stderr: { write: function (s) { err.puts(String(s)); return true; } },
   };
+  const show = function (v) {
+    if (typeof v === "string") return v;
+    if (v instanceof Error) return v.stack ? v.name + ": " + v.message + "\n" + v.stack : String(v);
+    if (typeof v === "object" && v !== null) { try { return JSON.stringify(v); } catch (_) { return String(v); } }
+    return String(v);
+  };
+  const toStderr = function () { err.puts(Array.prototype.map.call(arguments, show).join(" ") + "\n"); };
+  console.error = toStderr;
+  console.warn = toStderr;
+  console.info = console.log;
+  console.debug = console.log;
   delete globalThis.std; delete globalThis.os; delete globalThis.bjson;
   try {
     new Function(source);
