@@ -9,5 +9,7 @@ pub mod account;
 pub mod code;
 pub mod cohort;
 pub mod invalid;
+pub mod paths;
+pub mod protocol;
 
 pub use invalid::Invalid;

@@ -72,6 +72,19 @@ impl Language {
         }
     }
 
+    /// The file extension its programs use (`starter.py`, `solution.js`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Language::Python => "py",
+            Language::JavaScript => "js",
+            Language::C => "c",
+            Language::Cpp => "cpp",
+            Language::Rust => "rs",
+            Language::Go => "go",
+            Language::Java => "java",
+        }
+    }
+
     /// The backend that runs it.
     pub fn backend(self) -> Backend {
         match self {

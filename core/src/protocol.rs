@@ -1,0 +1,257 @@
+//! Every message between a browser (or a bot) and the server's WebSocket.
+//!
+//! Versioned: a client names the version in the subprotocol it asks for, and
+//! the server's first message repeats it. Binary (postcard) by default, because
+//! the WASM client decodes it with this very crate; JSON when the socket asks for
+//! [`JSON_SUBPROTOCOL`], so a bot in any language can talk. Enums are tagged
+//! externally (`{"ping":{"nonce":1}}`), the one serde shape both encodings carry.
+//!
+//! Decoding never panics: a frame that is too large or malformed becomes a
+//! [`ProtocolError`] with words the client can show.
+
+use crate::paths::NodeStatus;
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks.
+pub const VERSION: u16 = 1;
+/// The subprotocol of binary (postcard) frames.
+pub const BINARY_SUBPROTOCOL: &str = "eduscale.v1";
+/// The subprotocol of JSON text frames.
+pub const JSON_SUBPROTOCOL: &str = "eduscale.v1.json";
+/// The largest frame a client may send.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 16 << 10;
+
+/// How the frames of one socket are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// postcard in binary frames.
+    Binary,
+    /// JSON in text frames.
+    Json,
+}
+
+impl Encoding {
+    /// The encoding a negotiated subprotocol stands for (binary when none was).
+    pub fn for_subprotocol(protocol: Option<&str>) -> Encoding {
+        if protocol == Some(JSON_SUBPROTOCOL) {
+            Encoding::Json
+        } else {
+            Encoding::Binary
+        }
+    }
+}
+
+/// One encoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text frame (JSON).
+    Text(String),
+    /// A binary frame (postcard).
+    Binary(Vec<u8>),
+}
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Are you there? Answered with [`ServerMsg::Pong`] carrying the same nonce.
+    Ping {
+        /// Echoed back.
+        nonce: u64,
+    },
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The first message on every socket.
+    Welcome {
+        /// The protocol version spoken.
+        version: u16,
+        /// Who the server knows this socket as.
+        user: String,
+    },
+    /// The answer to a [`ClientMsg::Ping`].
+    Pong {
+        /// The ping's nonce.
+        nonce: u64,
+    },
+    /// The learner's progress on a path changed (from any tab or device).
+    PathProgress(PathUpdate),
+    /// Messages were missed (the client was too slow): fetch the state again.
+    Resync {
+        /// Why, for logs.
+        reason: String,
+    },
+    /// The last frame was refused.
+    Error {
+        /// A stable code for programs.
+        code: ErrorCode,
+        /// Words for people.
+        message: String,
+    },
+}
+
+/// The learner's statuses on one path after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathUpdate {
+    /// The path's slug.
+    pub path: String,
+    /// Every node's status, by position.
+    pub statuses: Vec<NodeStatus>,
+    /// Positions that just opened.
+    pub unlocked: Vec<usize>,
+    /// The node recommended next, by position.
+    pub recommended: Option<usize>,
+}
+
+/// Why a frame was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not a message of this protocol version.
+    Malformed,
+    /// Larger than [`MAX_CLIENT_FRAME_BYTES`].
+    TooLarge,
+    /// Too many messages too fast.
+    RateLimited,
+    /// A text frame on a binary socket, or the other way round.
+    WrongEncoding,
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// Larger than allowed.
+    #[error("frame of {0} bytes is over the {MAX_CLIENT_FRAME_BYTES}-byte limit")]
+    TooLarge(usize),
+    /// A text frame on a binary socket, or the other way round.
+    #[error("this socket speaks {0:?} frames")]
+    WrongEncoding(Encoding),
+    /// Not a message.
+    #[error("not a message: {0}")]
+    Malformed(String),
+}
+
+impl ProtocolError {
+    /// The code sent back for it.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ProtocolError::TooLarge(_) => ErrorCode::TooLarge,
+            ProtocolError::WrongEncoding(_) => ErrorCode::WrongEncoding,
+            ProtocolError::Malformed(_) => ErrorCode::Malformed,
+        }
+    }
+}
+
+/// Encodes `msg` for a socket speaking `encoding`.
+pub fn encode<T: Serialize>(msg: &T, encoding: Encoding) -> Frame {
+    match encoding {
+        // Our message types hold only strings, numbers, vectors and enums, which
+        // both encoders accept; an error here would be a bug in this module.
+        Encoding::Json => Frame::Text(serde_json::to_string(msg).unwrap_or_default()),
+        Encoding::Binary => Frame::Binary(postcard::to_allocvec(msg).unwrap_or_default()),
+    }
+}
+
+/// Decodes one frame from a socket speaking `encoding`.
+pub fn decode<T: for<'de> Deserialize<'de>>(
+    frame: &Frame,
+    encoding: Encoding,
+) -> Result<T, ProtocolError> {
+    let len = match frame {
+        Frame::Text(t) => t.len(),
+        Frame::Binary(b) => b.len(),
+    };
+    if len > MAX_CLIENT_FRAME_BYTES {
+        return Err(ProtocolError::TooLarge(len));
+    }
+    match (frame, encoding) {
+        (Frame::Text(text), Encoding::Json) => {
+            serde_json::from_str(text).map_err(|e| ProtocolError::Malformed(e.to_string()))
+        }
+        (Frame::Binary(bytes), Encoding::Binary) => {
+            postcard::from_bytes(bytes).map_err(|e| ProtocolError::Malformed(e.to_string()))
+        }
+        _ => Err(ProtocolError::WrongEncoding(encoding)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bots_speak_plain_json() {
+        let msg: ClientMsg = decode(
+            &Frame::Text(r#"{"ping":{"nonce":7}}"#.into()),
+            Encoding::Json,
+        )
+        .expect("ping");
+        assert_eq!(msg, ClientMsg::Ping { nonce: 7 });
+        let Frame::Text(text) = encode(&ServerMsg::Pong { nonce: 7 }, Encoding::Json) else {
+            panic!("json is text")
+        };
+        assert_eq!(text, r#"{"pong":{"nonce":7}}"#);
+    }
+
+    #[test]
+    fn every_server_message_survives_both_encodings() {
+        let msgs = [
+            ServerMsg::Welcome {
+                version: VERSION,
+                user: "u".into(),
+            },
+            ServerMsg::PathProgress(PathUpdate {
+                path: "p".into(),
+                statuses: vec![NodeStatus::Passed, NodeStatus::Open, NodeStatus::Locked],
+                unlocked: vec![1],
+                recommended: Some(1),
+            }),
+            ServerMsg::Error {
+                code: ErrorCode::Malformed,
+                message: "m".into(),
+            },
+        ];
+        for msg in msgs {
+            for encoding in [Encoding::Json, Encoding::Binary] {
+                let back: ServerMsg =
+                    decode(&encode(&msg, encoding), encoding).expect("round trip");
+                assert_eq!(back, msg);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_frames_are_errors_not_panics() {
+        let too_big = Frame::Text("x".repeat(MAX_CLIENT_FRAME_BYTES + 1));
+        assert_eq!(
+            decode::<ClientMsg>(&too_big, Encoding::Json)
+                .unwrap_err()
+                .code(),
+            ErrorCode::TooLarge
+        );
+        let garbage = Frame::Binary(vec![0xff, 0xff, 0xff]);
+        assert_eq!(
+            decode::<ClientMsg>(&garbage, Encoding::Binary)
+                .unwrap_err()
+                .code(),
+            ErrorCode::Malformed
+        );
+        let wrong = Frame::Text("{}".into());
+        assert_eq!(
+            decode::<ClientMsg>(&wrong, Encoding::Binary)
+                .unwrap_err()
+                .code(),
+            ErrorCode::WrongEncoding
+        );
+        let unknown = Frame::Text(r#"{"launch":{}}"#.into());
+        assert_eq!(
+            decode::<ClientMsg>(&unknown, Encoding::Json)
+                .unwrap_err()
+                .code(),
+            ErrorCode::Malformed
+        );
+    }
+}
