@@ -1,0 +1,19 @@
+// Mistake: never checks that the stack is empty at the end, so unclosed brackets like "((" are accepted.
+const PAIRS = { ")": "(", "]": "[", "}": "{" };
+
+function balanced(s) {
+  const stack = [];
+  for (const ch of s) {
+    if (ch === "(" || ch === "[" || ch === "{") {
+      stack.push(ch);
+    } else if (ch in PAIRS) {
+      if (stack.length === 0 || stack.pop() !== PAIRS[ch]) return false;
+    }
+  }
+  return true;
+}
+
+const t = Number(readline());
+for (let i = 0; i < t; i++) {
+  console.log(balanced(readline() ?? "") ? "YES" : "NO");
+}

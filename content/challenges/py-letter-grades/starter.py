@@ -1,0 +1,6 @@
+n = int(input())
+
+for _ in range(n):
+    score = int(input())
+    # TODO: print the letter grade for this score
+    print(score)
