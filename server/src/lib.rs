@@ -1,5 +1,5 @@
 //! EduScale's backend library (native only): the database, Redis, accounts,
-//! challenges and submissions, and the operational endpoints. The `app` crate
+//! challenges and submissions, learning paths, and the operational endpoints. The `app` crate
 //! reaches it from server functions (under its `ssr` feature) and the binary
 //! wires it into one axum server.
 //!
@@ -10,6 +10,8 @@ pub mod auth;
 pub mod challenges;
 pub mod db;
 pub mod ops;
+pub mod paths;
+pub mod realtime;
 pub mod redis;
 pub mod submissions;
 
@@ -28,6 +30,8 @@ pub struct AppState {
     pub runner: Arc<dyn eduscale_runner::queue::Executor>,
     /// Runs per user per minute.
     pub run_limit: Arc<eduscale_runner::rate::RunRateLimit>,
+    /// Gets messages to learners' sockets, on whichever instance they are.
+    pub realtime: realtime::Hub,
 }
 
 impl std::fmt::Debug for AppState {

@@ -1,0 +1,312 @@
+//! One WebSocket: the upgrade (who, from where, which encoding) and the loop
+//! that serves it until it ends.
+//!
+//! The upgrade is refused unless the request carries a signed-in session and
+//! comes from our own origin (a page elsewhere cannot borrow the learner's
+//! cookie). The loop is one `select!` over an [`Event`]: a frame from the
+//! client, a message for the learner, the heartbeat, the idle and session
+//! deadlines, shutdown. Every send has a deadline, so a client that stops
+//! reading is closed rather than holding anything up; one that reads too slowly
+//! misses messages (`Lagged`) and is told to resync. It is written over
+//! `Sink`/`Stream`, so tests drive it with channels as well as real sockets.
+
+use crate::AppState;
+use crate::auth::session;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use eduscale_core::protocol::{
+    self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, ErrorCode, Frame, JSON_SUBPROTOCOL, ServerMsg,
+};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::time::{Instant, sleep_until, timeout};
+use tower_sessions::Session;
+
+/// The timeouts and limits of one socket.
+#[derive(Debug, Clone)]
+pub struct SocketLimits {
+    /// A ping is sent this often.
+    pub heartbeat: Duration,
+    /// Closed after this long without any frame from the client (pongs count).
+    pub idle: Duration,
+    /// Closed after this long whatever happens (the client reconnects).
+    pub session: Duration,
+    /// A send that takes longer closes the socket.
+    pub send: Duration,
+    /// Messages per second a client may send, on average...
+    pub rate_per_s: f64,
+    /// ...and in a burst.
+    pub burst: f64,
+    /// Refused frames before the socket is closed.
+    pub strikes: u32,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(20),
+            idle: Duration::from_secs(60),
+            session: Duration::from_secs(12 * 3600),
+            send: Duration::from_secs(5),
+            rate_per_s: 10.0,
+            burst: 20.0,
+            strikes: 5,
+        }
+    }
+}
+
+/// `GET /ws`: checks who and where from, then upgrades.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
+    }
+    let user = match session::current_user(&state, &session).await {
+        Ok(user) => user,
+        Err(_) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+    };
+    let ws = ws
+        .protocols([BINARY_SUBPROTOCOL, JSON_SUBPROTOCOL])
+        // Twice the protocol's limit: frames a little too large get a clear error
+        // from the loop; far too large ones end the connection at the parser.
+        .max_message_size(protocol::MAX_CLIENT_FRAME_BYTES * 2)
+        .max_frame_size(protocol::MAX_CLIENT_FRAME_BYTES * 2);
+    let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
+    let hub = state.realtime.clone();
+    ws.on_upgrade(move |socket: WebSocket| async move {
+        let updates = hub.subscribe(user.id);
+        let (sink, stream) = socket.split();
+        let ended = serve(
+            sink,
+            stream,
+            updates,
+            encoding,
+            user.id.to_string(),
+            SocketLimits::default(),
+        )
+        .await;
+        tracing::debug!(user = %user.id, ?ended, "socket closed");
+        hub.release(user.id);
+    })
+}
+
+/// Whether the `Origin` header names the host the request was sent to (browsers
+/// always send it on WebSocket upgrades; its absence means a non-browser client,
+/// which has no ambient cookie to abuse).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| url::Url::parse(o).ok())
+        .map(|u| match u.port() {
+            Some(port) => format!("{}:{port}", u.host_str().unwrap_or_default()),
+            None => u.host_str().unwrap_or_default().to_owned(),
+        });
+    matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(&o))
+}
+
+/// Why a socket's loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The client closed it or went away.
+    ByClient,
+    /// No frame within the idle timeout.
+    Idle,
+    /// The session's time was up.
+    SessionOver,
+    /// Too many refused frames.
+    Misbehaved,
+    /// A send did not finish in time, or failed.
+    SendFailed,
+    /// The learner's channel closed (the server is stopping).
+    Shutdown,
+}
+
+enum Event {
+    Frame(Option<Result<Message, axum::Error>>),
+    Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
+    Heartbeat,
+    Idle,
+    SessionOver,
+}
+
+/// A token bucket: `rate` per second, up to `burst` at once.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+    rate: f64,
+    burst: f64,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Serves one socket until it ends; returns why.
+pub async fn serve<S, R>(
+    mut sink: S,
+    mut stream: R,
+    mut updates: broadcast::Receiver<Arc<ServerMsg>>,
+    encoding: Encoding,
+    user: String,
+    limits: SocketLimits,
+) -> Ended
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let started = Instant::now();
+    let mut idle_at = started + limits.idle;
+    let mut heartbeat = tokio::time::interval_at(started + limits.heartbeat, limits.heartbeat);
+    let mut bucket = Bucket {
+        tokens: limits.burst,
+        at: started,
+        rate: limits.rate_per_s,
+        burst: limits.burst,
+    };
+    let mut strikes = 0;
+    let welcome = ServerMsg::Welcome {
+        version: protocol::VERSION,
+        user,
+    };
+    if !send(&mut sink, &welcome, encoding, limits.send).await {
+        return Ended::SendFailed;
+    }
+    loop {
+        let event = tokio::select! {
+            frame = stream.next() => Event::Frame(frame),
+            update = updates.recv() => Event::Update(update),
+            _ = heartbeat.tick() => Event::Heartbeat,
+            () = sleep_until(idle_at) => Event::Idle,
+            () = sleep_until(started + limits.session) => Event::SessionOver,
+        };
+        let refused = match event {
+            Event::Frame(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => {
+                return Ended::ByClient;
+            }
+            Event::Frame(Some(Ok(message))) => {
+                idle_at = Instant::now() + limits.idle;
+                let frame = match message {
+                    Message::Text(text) => Frame::Text(text.to_string()),
+                    Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
+                    Message::Ping(_) | Message::Pong(_) | Message::Close(_) => continue,
+                };
+                if !bucket.take() {
+                    Some((
+                        ErrorCode::RateLimited,
+                        "slow down: too many messages".to_owned(),
+                    ))
+                } else {
+                    match protocol::decode::<ClientMsg>(&frame, encoding) {
+                        Ok(ClientMsg::Ping { nonce }) => {
+                            if !send(&mut sink, &ServerMsg::Pong { nonce }, encoding, limits.send)
+                                .await
+                            {
+                                return Ended::SendFailed;
+                            }
+                            None
+                        }
+                        Err(e) => Some((e.code(), e.to_string())),
+                    }
+                }
+            }
+            Event::Update(Ok(msg)) => {
+                if !send(&mut sink, &msg, encoding, limits.send).await {
+                    return Ended::SendFailed;
+                }
+                None
+            }
+            Event::Update(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                let resync = ServerMsg::Resync {
+                    reason: format!("{missed} messages missed"),
+                };
+                if !send(&mut sink, &resync, encoding, limits.send).await {
+                    return Ended::SendFailed;
+                }
+                None
+            }
+            Event::Update(Err(broadcast::error::RecvError::Closed)) => return Ended::Shutdown,
+            Event::Heartbeat => {
+                let ping = timeout(limits.send, sink.send(Message::Ping(Default::default()))).await;
+                if !matches!(ping, Ok(Ok(()))) {
+                    return Ended::SendFailed;
+                }
+                None
+            }
+            Event::Idle => {
+                close(&mut sink, 1001, "idle", limits.send).await;
+                return Ended::Idle;
+            }
+            Event::SessionOver => {
+                close(&mut sink, 1001, "session over; reconnect", limits.send).await;
+                return Ended::SessionOver;
+            }
+        };
+        if let Some((code, message)) = refused {
+            strikes += 1;
+            if strikes >= limits.strikes {
+                close(&mut sink, 1008, "too many refused messages", limits.send).await;
+                return Ended::Misbehaved;
+            }
+            if !send(
+                &mut sink,
+                &ServerMsg::Error { code, message },
+                encoding,
+                limits.send,
+            )
+            .await
+            {
+                return Ended::SendFailed;
+            }
+        }
+    }
+}
+
+async fn send<S: Sink<Message> + Unpin>(
+    sink: &mut S,
+    msg: &ServerMsg,
+    encoding: Encoding,
+    within: Duration,
+) -> bool {
+    let message = match protocol::encode(msg, encoding) {
+        Frame::Text(text) => Message::Text(Utf8Bytes::from(text)),
+        Frame::Binary(bytes) => Message::Binary(bytes.into()),
+    };
+    matches!(timeout(within, sink.send(message)).await, Ok(Ok(())))
+}
+
+async fn close<S: Sink<Message> + Unpin>(
+    sink: &mut S,
+    code: u16,
+    reason: &'static str,
+    within: Duration,
+) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = timeout(within, sink.send(Message::Close(Some(frame)))).await;
+}
