@@ -192,6 +192,7 @@ build_release() {
 demo_accounts() {
   local bin=$TARGET_DIR/release/eduscale
   "$bin" migrate
+  "$bin" import content
   for who in learner instructor admin; do
     EDUSCALE_USER_PASSWORD=demo-pass-2026 "$bin" user create \
       --email "$who@eduscale.test" --role "$who" --name "Demo ${who^}" --if-missing
@@ -259,6 +260,7 @@ end_to_end() {
   db=$(database_url_for eduscale_e2e)
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
   local redis_prefix="e2e-$$:"
+  DATABASE_URL=$db "$TARGET_DIR/release/eduscale" import content
   DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix RUST_LOG=warn \
     "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
   pid=$!

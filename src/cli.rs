@@ -32,6 +32,9 @@ pub enum Command {
     Run(RunArgs),
     /// List the languages and whether each can run here.
     Languages,
+    /// Check a content folder (paths, lessons, challenges) and import it into the
+    /// database, all or nothing; unchanged files are skipped.
+    Import(ImportArgs),
     /// Measure; each prints one JSON object.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +64,20 @@ pub struct RunArgs {
 pub enum BenchCommand {
     /// The runner: instantiation, hello-world runs against native interpreters, throughput.
     Runner(BenchArgs),
+    /// Learning paths: open nodes and unlocks after a pass, on a 1,000-node path
+    /// with 10,000 learners (in a scratch database made and dropped by the run).
+    Paths(BenchArgs),
+}
+
+/// `eduscale import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The content folder (see content/README.md for its format).
+    #[arg(default_value = "content")]
+    pub dir: std::path::PathBuf,
+    /// Check the folder only; write nothing.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Options every benchmark takes.

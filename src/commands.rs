@@ -22,9 +22,13 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
         KeyPrefix::new(&config.redis_prefix),
     )
     .await?;
+    let realtime = eduscale_server::realtime::Hub::start(&redis)
+        .await
+        .context("subscribing to the realtime channel")?;
     Ok(AppState {
         db: pool,
         redis,
+        realtime,
         auth: Arc::new(config.auth_settings()),
         runner: crate::runner::executor(config).await?,
         run_limit: Arc::new(crate::runner::rate_limit(config)),
@@ -47,6 +51,35 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     state.db.close().await;
     state.redis.quit().await;
     served
+}
+
+/// `eduscale import`: check the folder, then import it in one transaction.
+pub async fn import(config: &Config, args: &crate::cli::ImportArgs) -> anyhow::Result<()> {
+    use eduscale_server::paths::{content, import};
+    let loaded = content::load(&args.dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.check {
+        println!(
+            "{}: {} paths and {} challenges are valid",
+            args.dir.display(),
+            loaded.paths.len(),
+            loaded.challenges.len()
+        );
+        return Ok(());
+    }
+    let pool = db::connect(&config.database_url, 2).await?;
+    db::migrate(&pool, &config.database_url).await?;
+    let report = import::import(&pool, &loaded).await?;
+    println!(
+        "imported {}: paths {} new, {} changed, {} unchanged; challenges {} new, {} changed, {} unchanged",
+        args.dir.display(),
+        report.paths_created,
+        report.paths_updated,
+        report.paths_unchanged,
+        report.challenges_created,
+        report.challenges_updated,
+        report.challenges_unchanged,
+    );
+    Ok(())
 }
 
 /// `eduscale migrate`

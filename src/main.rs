@@ -39,7 +39,13 @@ async fn main() -> ExitCode {
         Command::Languages => commands::languages(&config)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Import(args) => commands::import(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Runner(args)) => bench::runner::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Paths(args)) => bench::paths::run(&config, &args)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Runner(runner) => commands::runner(&config, runner)

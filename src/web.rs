@@ -13,7 +13,7 @@ use axum::serve::ListenerExt;
 use axum::{Router, middleware};
 use eduscale_app::api::runs;
 use eduscale_app::{App, shell};
-use eduscale_server::{AppState, auth, ops};
+use eduscale_server::{AppState, auth, ops, realtime};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -60,6 +60,7 @@ pub fn router(state: WebState, body_limit: usize) -> Router {
             _,
         >(context, shell))
         .merge(ops::router())
+        .merge(realtime::router())
         .layer(auth::session::layer(&state.app))
         .layer(middleware::from_fn_with_state(body_limit, limit_body))
         .layer(middleware::from_fn(ops::track))

@@ -53,16 +53,19 @@ fn Nav(
         None => vec![("/", "Home")],
         Some(Role::Learner) => vec![
             ("/", "Home"),
+            ("/paths", "Paths"),
             ("/playground", "Playground"),
             ("/cohorts", "My cohorts"),
         ],
         Some(Role::Instructor) => vec![
             ("/", "Home"),
+            ("/paths", "Paths"),
             ("/playground", "Playground"),
             ("/teach", "Teaching"),
         ],
         Some(Role::Admin) => vec![
             ("/", "Home"),
+            ("/paths", "Paths"),
             ("/playground", "Playground"),
             ("/teach", "Teaching"),
             ("/admin", "Admin"),

@@ -57,6 +57,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("login") view=pages::login::LogInPage />
                         <Route path=path!("profile") view=pages::profile::Profile />
                         <Route path=path!("playground") view=pages::playground::Playground />
+                        <Route path=path!("paths") view=pages::paths::PathsPage />
+                        <Route path=path!("paths/:slug") view=pages::paths::PathPage />
+                        <Route path=path!("paths/:slug/:node") view=pages::path_node::PathNodePage />
                         <Route path=path!("cohorts") view=pages::cohorts::Cohorts />
                         <Route path=path!("teach") view=pages::teach::Teach />
                         <Route path=path!("admin") view=pages::admin::Admin />

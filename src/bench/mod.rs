@@ -3,6 +3,7 @@
 //! interpreter, say), the ratio is printed too: a ratio survives a noisy machine,
 //! an absolute time does not.
 
+pub mod paths;
 pub mod runner;
 
 use serde::Serialize;
@@ -30,6 +31,32 @@ impl Percentiles {
         Percentiles {
             p50: at(0.5),
             p99: at(0.99),
+        }
+    }
+}
+
+/// The median and the 95th percentile of a sample.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct P95 {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+}
+
+impl P95 {
+    /// Of `samples`, in the unit `unit` (e.g. 1e-3 for milliseconds).
+    pub fn of(samples: &mut [Duration], unit: f64) -> P95 {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples
+                .get(i)
+                .map_or(0.0, |d| round3(d.as_secs_f64() / unit))
+        };
+        P95 {
+            p50: at(0.5),
+            p95: at(0.95),
         }
     }
 }

@@ -74,9 +74,13 @@ impl TestApp {
         let redis = Redis::connect(&url, 2, prefix)
             .await
             .expect("Redis for tests");
+        let realtime = eduscale_server::realtime::Hub::start(&redis)
+            .await
+            .expect("realtime relay");
         let state = AppState {
             db,
             redis,
+            realtime,
             auth: Arc::new(settings),
             runner: shared_runner().await,
             run_limit: Arc::new(RunRateLimit::per_minute(RUNS_PER_MINUTE)),
@@ -121,6 +125,20 @@ impl TestApp {
             None => client_ip.to_owned(),
         });
         client
+    }
+
+    /// Serves the app on a free local port (for WebSockets); returns the address.
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("port");
+        let addr = listener.local_addr().expect("address");
+        let service = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        addr
     }
 
     /// Deletes every Redis key this test wrote.
@@ -222,6 +240,11 @@ impl Client {
             headers: parts.headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// The session cookie (`name=value`), once signed in.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().expect("jar").clone()
     }
 
     /// Signs a learner up; panics unless it worked.

@@ -13,5 +13,7 @@ mod accounts;
 mod bad_input;
 mod cli;
 mod ops;
+mod paths;
+mod realtime;
 mod roles;
 mod runs;

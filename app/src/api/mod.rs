@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cohorts;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod paths;
 pub mod runs;
 
 use eduscale_core::account::Role;

@@ -6,6 +6,8 @@ mod form;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod path_node;
+pub mod paths;
 pub mod playground;
 pub mod profile;
 pub mod signup;
