@@ -5,6 +5,10 @@
 //! in is one blocking resource ([`session::Auth`]), resolved before the first
 //! byte is sent, so the header never changes shape when the page hydrates.
 
+// The hydrate build lays out the futures of deep view types (the path graph's
+// SVG with its handlers), which needs more than the default 128 levels.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

@@ -75,6 +75,7 @@ fn NodeBody(node: NodeView) -> impl IntoView {
         </section>
         {body}
     }
+    .into_any()
 }
 
 #[component]
@@ -200,6 +201,7 @@ fn Challenge(node: NodeView, challenge: ChallengeView) -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
 /// How an attempt went, what it unlocked, what comes next.

@@ -181,4 +181,5 @@ fn PathBody(path: PathView, refetch: impl Fn() + Clone + Send + Sync + 'static) 
             base
         />
     }
+    .into_any()
 }
