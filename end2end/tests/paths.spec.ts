@@ -49,7 +49,7 @@ test("a new learner opens a path, solves the first challenge, and sees the next 
   await expect(graphNode(page, "welcome")).toHaveAttribute("data-status", "passed");
 
   // The first challenge: a wrong answer first (hidden tests say no), then the right one.
-  await work.getByRole("link", { name: "Hello, name!" }).click();
+  await work.getByTestId("unlocked").getByRole("link", { name: "Hello, name!" }).click();
   await expect(work).toHaveURL(/\/paths\/python-foundations\/hello$/);
   const editor = work.locator(".code-editor .cm-content");
   await expect(editor).toBeVisible({ timeout: 15_000 });

@@ -98,6 +98,7 @@ fn Locked(node: NodeView) -> impl IntoView {
 #[component]
 fn Lesson(path: String, key: String, html: String, done: bool) -> impl IntoView {
     let complete = ServerAction::<CompleteLesson>::new();
+    let base = format!("/paths/{path}");
     view! {
         <article class="card lesson" inner_html=html></article>
         <section class="card actions">
@@ -109,7 +110,7 @@ fn Lesson(path: String, key: String, html: String, done: bool) -> impl IntoView 
             >
                 {if done { "Read again ✓" } else { "Mark as read" }}
             </button>
-            {move || complete.value().get().map(|r| view! { <Outcome result=r base=String::new() /> })}
+            {move || complete.value().get().map(|r| view! { <Outcome result=r base=base.clone() /> })}
         </section>
     }
 }
@@ -210,11 +211,6 @@ fn Outcome(result: Result<AttemptResult, AppError>, base: String) -> impl IntoVi
     match result {
         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
         Ok(r) => {
-            let base = if base.is_empty() {
-                String::from(".")
-            } else {
-                base
-            };
             view! {
                 <div class="outcome" data-testid="outcome" data-passed=r.passed.to_string()>
                     {r.judgement.map(|j| view! { <JudgementView judgement=j /> })}
