@@ -89,6 +89,9 @@ pub struct BenchArgs {
     /// Shorter runs (fewer samples), for a quick look.
     #[arg(long)]
     pub quick: bool,
+    /// Keep the scratch database a benchmark makes (to EXPLAIN its queries there).
+    #[arg(long)]
+    pub keep_db: bool,
 }
 
 /// `eduscale runner ...`

@@ -41,8 +41,9 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
     conn.execute(format!("CREATE DATABASE {scratch}").as_str())
         .await?;
     let result = measure(&url, samples).await;
-    let pool_gone = sqlx::PgConnection::connect(&admin).await;
-    if let Ok(mut c) = pool_gone {
+    if args.keep_db {
+        eprintln!("kept the scratch database {scratch}");
+    } else if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
         let _ = c
             .execute(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)").as_str())
             .await;

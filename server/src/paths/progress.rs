@@ -1,16 +1,14 @@
 //! Recording what a learner does on a node: opening it, and each attempt.
 //!
-//! An attempt is one transaction: the learner's statuses on the path before,
+//! An attempt is one transaction: the nodes open to the learner before,
 //! the new rows (from core's [`record_attempt`], the same rule the reference
 //! uses: best score, failures, pass, test-out of a checkpoint's guards), the
-//! statuses after, and so exactly which nodes this attempt unlocked. Attempts
+//! nodes open after, and so exactly which nodes this attempt unlocked. Attempts
 //! by one learner on one path are serialised by an advisory lock, so two tabs
 //! submitting at once cannot both read "before" and lose an update.
 
 use super::queries;
-use eduscale_core::paths::{
-    Node, NodeKind, NodeStatus, PathGraph, Progress, newly_opened, record_attempt,
-};
+use eduscale_core::paths::{Node, NodeKind, NodeStatus, PathGraph, Progress, record_attempt};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -39,9 +37,9 @@ pub struct Attempt {
     pub passed: bool,
     /// The attempt's score, 0..=100.
     pub score: u8,
-    /// The learner's statuses after it, by position.
-    pub statuses: Vec<NodeStatus>,
-    /// Positions that were locked before and are open now.
+    /// The nodes open to the learner after it, by position.
+    pub open: Vec<usize>,
+    /// Positions that were not open before and are open now.
     pub unlocked: Vec<usize>,
     /// Positions tested out of by passing a checkpoint.
     pub skipped: Vec<usize>,
@@ -149,9 +147,11 @@ pub async fn attempt(
     let mut tx = db.begin().await?;
     lock_learner(&mut tx, user, path).await?;
     let info = node_info(&mut tx, path, node).await?;
-    let before = queries::statuses(&mut *tx, user, path).await?;
     let at = position(info.position);
-    if before.get(at).is_none_or(|s| *s == NodeStatus::Locked) {
+    // Open nodes before and after are all an attempt needs to know what it
+    // unlocked; the full statuses (for the learner's other tabs) come after.
+    let before = queries::open_nodes(&mut *tx, user, path).await?;
+    if before.binary_search(&at).is_err() {
         return Err(ProgressError::Locked);
     }
 
@@ -169,11 +169,7 @@ pub async fn attempt(
     let positions: Vec<usize> = std::iter::once(at)
         .chain(guards.iter().map(|g| position(g.position)))
         .collect();
-    let all = queries::progress(&mut *tx, user, path, before.len()).await?;
-    let current: Vec<Option<Progress>> = positions
-        .iter()
-        .map(|&p| all.get(p).cloned().flatten())
-        .collect();
+    let current = stored(&mut tx, user, &ids).await?;
     let mini = PathGraph {
         nodes: std::iter::once(Node {
             key: String::new(),
@@ -210,15 +206,50 @@ pub async fn attempt(
         }
         write_row(&mut tx, user, path, ids[*i], row, *i == 0).await?;
     }
-    let after = queries::statuses(&mut *tx, user, path).await?;
+    let after = queries::open_nodes(&mut *tx, user, path).await?;
     tx.commit().await?;
+    let unlocked = after
+        .iter()
+        .filter(|n| before.binary_search(n).is_err())
+        .copied()
+        .collect();
     Ok(Attempt {
         passed,
         score,
-        unlocked: newly_opened(&before, &after),
-        statuses: after,
+        unlocked,
+        open: after,
         skipped,
     })
+}
+
+/// The stored progress of `user` on `nodes`, in that order.
+async fn stored(
+    tx: &mut PgConnection,
+    user: Uuid,
+    nodes: &[i64],
+) -> Result<Vec<Option<Progress>>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT node_id, stage, best_score, attempts, failures
+           FROM progress WHERE user_id = $1 AND node_id = ANY($2)"#,
+        user,
+        nodes,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(nodes
+        .iter()
+        .map(|id| {
+            rows.iter().find(|r| r.node_id == *id).map(|r| Progress {
+                stage: r
+                    .stage
+                    .parse()
+                    .unwrap_or(eduscale_core::paths::Stage::InProgress),
+                best_score: u8::try_from(r.best_score).unwrap_or_default(),
+                attempts: u32::try_from(r.attempts).unwrap_or_default(),
+                failures: u32::try_from(r.failures).unwrap_or_default(),
+            })
+        })
+        .collect())
 }
 
 async fn write_row(

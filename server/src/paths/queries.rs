@@ -204,18 +204,19 @@ pub async fn statuses(
     Ok(rows.into_iter().map(|r| parse_status(&r.status)).collect())
 }
 
-/// The nodes `user` can work on now (open or in progress), by position.
+/// The nodes `user` can work on now (open or in progress), by position (one
+/// recursive CTE that stops at the learner's frontier).
 pub async fn open_nodes(
     db: impl PgExecutor<'_>,
     user: Uuid,
     path: Uuid,
 ) -> Result<Vec<usize>, sqlx::Error> {
-    let statuses = statuses(db, user, path).await?;
-    Ok(statuses
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| matches!(s, NodeStatus::Open | NodeStatus::InProgress))
-        .map(|(i, _)| i)
+    let rows = sqlx::query_file!("src/paths/sql/open_nodes.sql", user, path)
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| usize::try_from(r.position).unwrap_or_default())
         .collect())
 }
 

@@ -228,13 +228,16 @@ async fn finish(
         .await
         .map_err(internal)?;
     let next = recommend(&graph, &progress);
+    let statuses = queries::statuses(&mut *conn, user.id, path.id)
+        .await
+        .map_err(internal)?;
     state
         .realtime
         .send_to(
             user.id,
             ServerMsg::PathProgress(PathUpdate {
                 path: path.slug.clone(),
-                statuses: attempt.statuses.clone(),
+                statuses,
                 unlocked: attempt.unlocked.clone(),
                 recommended: next.as_ref().map(|r| r.node),
             }),

@@ -14,61 +14,73 @@ facts AS (
     JOIN path_nodes n ON n.id = p.node_id
     WHERE p.user_id = $1 AND p.path_id = $2
 ),
--- Walk down from the roots: through satisfied edges, and into a remedial node
--- when its target is struggling (or the learner already started it).
-reach (node) AS (
+-- Walk down from the roots through satisfied edges. Only done nodes lead on,
+-- so each step joins the newly reached nodes to their progress and out-edges.
+walk (node) AS (
     SELECT n.id
     FROM path_nodes n
     WHERE n.path_id = $2
       AND n.remedial_for IS NULL
       AND NOT EXISTS (SELECT 1 FROM path_edges e WHERE e.to_node = n.id)
     UNION
-    SELECT step.dst
-    FROM reach r
-    LEFT JOIN facts f ON f.node = r.node
-    CROSS JOIN LATERAL (
-        SELECT e.to_node AS dst, e.min_score
-        FROM path_edges e
-        WHERE e.from_node = r.node
-        UNION ALL
-        SELECT m.id, NULL
-        FROM path_nodes m
-        WHERE m.remedial_for = r.node
-    ) step
-    LEFT JOIN facts fd ON fd.node = step.dst
-    WHERE (step.min_score IS NOT NULL
-           AND f.done AND (f.stage = 'skipped' OR f.best_score >= step.min_score))
-       OR (step.min_score IS NULL AND (f.struggling OR fd.node IS NOT NULL))
+    SELECT e.to_node
+    FROM walk w
+    JOIN facts f ON f.node = w.node AND f.done
+    JOIN path_edges e ON e.from_node = w.node
+    WHERE f.stage = 'skipped' OR f.best_score >= e.min_score
 ),
--- Requirement groups met by a reached prerequisite.
-met AS (
-    SELECT DISTINCT e.to_node, e.grp
-    FROM path_edges e
-    JOIN reach r ON r.node = e.from_node
-    JOIN facts f ON f.node = e.from_node
-    WHERE f.done AND (f.stage = 'skipped' OR f.best_score >= e.min_score)
+-- Remedial nodes have no edges in or out (core's validate refuses them), so they
+-- are leaves hung off the walk: reached when their target is reached and
+-- struggling, or once the learner has started them.
+reach (node) AS (
+    SELECT node FROM walk
+    UNION ALL
+    SELECT m.id
+    FROM path_nodes m
+    JOIN walk w ON w.node = m.remedial_for
+    LEFT JOIN facts t ON t.node = m.remedial_for
+    LEFT JOIN facts own ON own.node = m.id
+    WHERE m.path_id = $2 AND (t.struggling OR own.node IS NOT NULL)
 ),
-unlocked AS (
+-- Reached nodes not done yet: only these can be open, so only these need the
+-- group check (done nodes show passed or skipped whatever their prerequisites).
+frontier AS MATERIALIZED (
     SELECT r.node
     FROM reach r
-    JOIN path_nodes n ON n.id = r.node
-    WHERE n.remedial_for IS NOT NULL
-       OR NOT EXISTS (
-           SELECT e.grp FROM path_edges e WHERE e.to_node = r.node
-           EXCEPT
-           SELECT m.grp FROM met m WHERE m.to_node = r.node
-       )
+    LEFT JOIN facts f ON f.node = r.node
+    WHERE NOT coalesce(f.done, false)
+),
+-- A frontier node is unlocked when every one of its requirement groups has a
+-- satisfied edge from a walked (reached, done) prerequisite. Checked per
+-- frontier node through the indexes: a few dozen lookups, not a join of the
+-- whole walk with every edge.
+unlocked AS (
+    SELECT fr.node
+    FROM frontier fr
+    JOIN path_nodes n ON n.id = fr.node
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT e.grp) AS needed,
+               count(DISTINCT e.grp) FILTER (
+                   WHERE f.stage IN ('passed', 'skipped')
+                     AND (f.stage = 'skipped' OR f.best_score >= e.min_score)
+                     AND e.from_node IN (SELECT node FROM walk)
+               ) AS met
+        FROM path_edges e
+        LEFT JOIN progress f ON f.user_id = $1 AND f.node_id = e.from_node
+        WHERE e.to_node = fr.node
+    ) g
+    WHERE n.remedial_for IS NOT NULL OR g.needed = g.met
 )
 SELECT n.id AS "id!",
        n.position AS "position!",
        CASE
            WHEN f.stage IN ('passed', 'skipped') THEN f.stage
-           WHEN u.node IS NOT NULL AND f.node IS NOT NULL THEN 'in_progress'
+           WHEN u.node IS NOT NULL AND f.node_id IS NOT NULL THEN 'in_progress'
            WHEN u.node IS NOT NULL THEN 'open'
            ELSE 'locked'
        END AS "status!"
 FROM path_nodes n
-LEFT JOIN facts f ON f.node = n.id
+LEFT JOIN progress f ON f.user_id = $1 AND f.node_id = n.id
 LEFT JOIN unlocked u ON u.node = n.id
 WHERE n.path_id = $2
 ORDER BY n.position
