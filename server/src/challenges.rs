@@ -140,10 +140,25 @@ pub async fn create<'c>(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let positions: Vec<i32> = (0..).take(new.tests.len()).collect();
-    let stdins: Vec<&str> = new.tests.iter().map(|t| t.stdin.as_str()).collect();
-    let expected: Vec<&str> = new.tests.iter().map(|t| t.expected.as_str()).collect();
-    let visible: Vec<bool> = new.tests.iter().map(|t| t.visible).collect();
+    replace_tests(&mut tx, id, &new.tests).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Replaces challenge `id`'s test cases with `tests`, in order (inside the
+/// caller's transaction, so a challenge is never seen with half its cases).
+pub async fn replace_tests(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    tests: &[TestCase],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM challenge_tests WHERE challenge_id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    let positions: Vec<i32> = (0..).take(tests.len()).collect();
+    let stdins: Vec<&str> = tests.iter().map(|t| t.stdin.as_str()).collect();
+    let expected: Vec<&str> = tests.iter().map(|t| t.expected.as_str()).collect();
+    let visible: Vec<bool> = tests.iter().map(|t| t.visible).collect();
     sqlx::query!(
         r#"INSERT INTO challenge_tests (challenge_id, position, stdin, expected, visible)
            SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::bool[])"#,
@@ -155,6 +170,5 @@ pub async fn create<'c>(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }

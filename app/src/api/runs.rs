@@ -63,7 +63,7 @@ pub async fn submit(
     source: String,
 ) -> Result<Judgement, AppError> {
     use super::context;
-    use eduscale_server::{challenges, submissions};
+    use eduscale_server::challenges;
     crate::error::respond(
         async move {
             let (state, user) = context::who().await?;
@@ -72,41 +72,57 @@ pub async fn submit(
                 .await
                 .map_err(ssr::internal)?
                 .ok_or_else(|| AppError::NotFound("No such challenge.".into()))?;
-            let who = user.id.to_string();
-            state.run_limit.check(&who)?;
-            let tests = challenges::tests(&state.db, challenge.id)
-                .await
-                .map_err(ssr::internal)?;
-            let judgement = eduscale_runner::judge::judge(
-                &*state.runner,
-                &who,
-                language,
-                source.as_str(),
-                &tests,
-                &challenge.checker,
-                challenge.limits,
-            )
-            .await?;
-            submissions::record(
-                &state.db,
-                user.id,
-                challenge.id,
-                language,
-                source.as_str(),
-                &judgement,
-            )
-            .await
-            .map_err(ssr::internal)?;
-            Ok(judgement)
+            ssr::judge_and_record(&state, &user, &challenge, language, &source).await
         }
         .await,
     )
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::error::AppError;
-    use eduscale_core::code::{Language, SourceCode};
+    use eduscale_core::code::{Judgement, Language, SourceCode};
+    use eduscale_server::auth::User;
+    use eduscale_server::challenges::Challenge;
+    use eduscale_server::{AppState, challenges, submissions};
+
+    /// Judges `source` against `challenge` for `user` (one run against their
+    /// per-minute limit, however many cases) and stores the submission before
+    /// the judgement is returned.
+    pub async fn judge_and_record(
+        state: &AppState,
+        user: &User,
+        challenge: &Challenge,
+        language: Language,
+        source: &SourceCode,
+    ) -> Result<Judgement, AppError> {
+        let who = user.id.to_string();
+        state.run_limit.check(&who)?;
+        let tests = challenges::tests(&state.db, challenge.id)
+            .await
+            .map_err(internal)?;
+        let judgement = eduscale_runner::judge::judge(
+            &*state.runner,
+            &who,
+            language,
+            source.as_str(),
+            &tests,
+            &challenge.checker,
+            challenge.limits,
+        )
+        .await?;
+        submissions::record(
+            &state.db,
+            user.id,
+            challenge.id,
+            language,
+            source.as_str(),
+            &judgement,
+        )
+        .await
+        .map_err(internal)?;
+        Ok(judgement)
+    }
 
     /// The language and the program, parsed; 400 with the reason otherwise.
     pub fn program(language: &str, source: String) -> Result<(Language, SourceCode), AppError> {

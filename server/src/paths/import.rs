@@ -131,24 +131,7 @@ async fn upsert_challenge(
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!("DELETE FROM challenge_tests WHERE challenge_id = $1", id)
-        .execute(&mut *tx)
-        .await?;
-    let positions: Vec<i32> = (0..).take(c.tests.len()).collect();
-    let stdins: Vec<&str> = c.tests.iter().map(|t| t.stdin.as_str()).collect();
-    let expected: Vec<&str> = c.tests.iter().map(|t| t.expected.as_str()).collect();
-    let visible: Vec<bool> = c.tests.iter().map(|t| t.visible).collect();
-    sqlx::query!(
-        r#"INSERT INTO challenge_tests (challenge_id, position, stdin, expected, visible)
-           SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::bool[])"#,
-        id,
-        &positions,
-        &stdins as &[&str],
-        &expected as &[&str],
-        &visible,
-    )
-    .execute(&mut *tx)
-    .await?;
+    crate::challenges::replace_tests(tx, id, &c.tests).await?;
     Ok(if existing.is_some() {
         Change::Updated
     } else {

@@ -10,7 +10,7 @@ use eduscale_server::auth::User;
 use eduscale_server::paths::access;
 use eduscale_server::paths::progress::{self, Attempt, ProgressError};
 use eduscale_server::paths::queries::{self, NodeDetail, PathRow};
-use eduscale_server::{AppState, challenges, submissions};
+use eduscale_server::{AppState, challenges};
 use uuid::Uuid;
 
 /// A database failure: logged here, a plain 500 for the caller.
@@ -182,31 +182,9 @@ pub async fn submit_node(
         .await
         .map_err(internal)?
         .ok_or(AppError::Internal)?;
-    let who = user.id.to_string();
-    state.run_limit.check(&who)?;
-    let tests = challenges::tests(&state.db, challenge.id)
-        .await
-        .map_err(internal)?;
-    let judgement = eduscale_runner::judge::judge(
-        &*state.runner,
-        &who,
-        language,
-        source.as_str(),
-        &tests,
-        &challenge.checker,
-        challenge.limits,
-    )
-    .await?;
-    submissions::record(
-        &state.db,
-        user.id,
-        challenge.id,
-        language,
-        source.as_str(),
-        &judgement,
-    )
-    .await
-    .map_err(internal)?;
+    let judgement =
+        crate::api::runs::ssr::judge_and_record(&state, &user, &challenge, language, &source)
+            .await?;
     let score = progress::score(judgement.passed, judgement.total);
     let attempt = progress::attempt(&state.db, user.id, path.id, detail.id, score)
         .await
