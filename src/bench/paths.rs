@@ -18,7 +18,7 @@ use super::P95;
 use crate::cli::BenchArgs;
 use crate::config::Config;
 use eduscale_core::code::{Checker, Limits, TestCase};
-use eduscale_core::paths::{NodeKind, PathGraph, generate_graph};
+use eduscale_core::paths::{NodeKind, PathGraph, SplitMix64, generate_graph};
 use eduscale_server::paths::content::{Content, NodeBody, PathContent};
 use eduscale_server::paths::{import, progress, queries};
 use serde_json::json;
@@ -66,7 +66,7 @@ async fn measure(url: &str, samples: usize) -> anyhow::Result<serde_json::Value>
     let learners = store_learners(&db, &graph, path).await?;
     sqlx::query("VACUUM ANALYZE").execute(&db).await?;
 
-    let mut rng = SplitMix(7);
+    let mut rng = SplitMix64::new(7);
     // Warm-up: plans cached, pages in memory.
     for _ in 0..20 {
         queries::open_nodes(&db, learners[rng.below(learners.len())], path).await?;
@@ -181,7 +181,7 @@ async fn store_learners(db: &PgPool, graph: &PathGraph, path: Uuid) -> anyhow::R
     users.send(chunk.as_bytes()).await?;
     users.finish().await?;
 
-    let mut rng = SplitMix(99);
+    let mut rng = SplitMix64::new(99);
     let mut copy = conn
         .copy_in_raw("COPY progress (user_id, node_id, path_id, stage, best_score, attempts, failures) FROM STDIN")
         .await?;
@@ -218,25 +218,4 @@ async fn store_learners(db: &PgPool, graph: &PathGraph, path: Uuid) -> anyhow::R
     copy.finish().await?;
     PROGRESS_ROWS.store(rows, std::sync::atomic::Ordering::Relaxed);
     Ok(learners)
-}
-
-/// A tiny deterministic generator: the bench picks the same learners every run.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
 }

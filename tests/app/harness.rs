@@ -284,3 +284,23 @@ fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
 
 /// A strong password for tests.
 pub const PASSWORD: &str = "correct horse 42";
+
+/// An account with `role` created directly, then logged in through the app.
+pub async fn signed_in(app: &TestApp, email: &str, role: eduscale_core::account::Role) -> Client {
+    use eduscale_core::account::{DisplayName, Email, NewPassword};
+    let email = Email::parse(email).unwrap();
+    let name = DisplayName::parse("Someone").unwrap();
+    let password = NewPassword::parse(PASSWORD, None).unwrap();
+    eduscale_server::auth::accounts::create(&app.state.db, &email, &name, &password, role)
+        .await
+        .unwrap();
+    let client = app.client();
+    let r = client
+        .call(
+            "log_in",
+            &[("email", email.as_str()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    client
+}

@@ -2,10 +2,10 @@
 //! whose progress who may read, attempts on lessons and challenges, and the
 //! refusals a learner sees (locked nodes, unknown ones, wrong kinds).
 
-use crate::harness::{Client, PASSWORD, TestApp};
+pub use crate::harness::signed_in;
+use crate::harness::{Client, TestApp};
 use axum::http::StatusCode;
-use eduscale_core::account::{DisplayName, Email, NewPassword, Role};
-use eduscale_server::auth::accounts;
+use eduscale_core::account::Role;
 use eduscale_server::paths::{content, import};
 use sqlx::PgPool;
 use std::path::PathBuf;
@@ -16,24 +16,6 @@ pub async fn with_content(db: PgPool) -> TestApp {
     let loaded = content::load(&root).unwrap_or_else(|e| panic!("{e}"));
     import::import(&app.state.db, &loaded).await.unwrap();
     app
-}
-
-pub async fn signed_in(app: &TestApp, email: &str, role: Role) -> Client {
-    let email = Email::parse(email).unwrap();
-    let name = DisplayName::parse("Someone").unwrap();
-    let password = NewPassword::parse(PASSWORD, None).unwrap();
-    accounts::create(&app.state.db, &email, &name, &password, role)
-        .await
-        .unwrap();
-    let client = app.client();
-    let r = client
-        .call(
-            "log_in",
-            &[("email", email.as_str()), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    client
 }
 
 async fn my_id(client: &Client) -> String {

@@ -1,28 +1,9 @@
 //! Who may call what: 401 for visitors, 403 for the wrong role; cohorts and invite codes.
 
-use crate::harness::{Client, PASSWORD, TestApp};
+use crate::harness::{TestApp, signed_in};
 use axum::http::StatusCode;
-use eduscale_core::account::{DisplayName, Email, NewPassword, Role};
-use eduscale_server::auth::accounts;
+use eduscale_core::account::Role;
 use sqlx::PgPool;
-
-async fn signed_in(app: &TestApp, email: &str, role: Role) -> Client {
-    let email = Email::parse(email).unwrap();
-    let name = DisplayName::parse("Someone").unwrap();
-    let password = NewPassword::parse(PASSWORD, None).unwrap();
-    accounts::create(&app.state.db, &email, &name, &password, role)
-        .await
-        .unwrap();
-    let client = app.client();
-    let r = client
-        .call(
-            "log_in",
-            &[("email", email.as_str()), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    client
-}
 
 #[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
 async fn a_visitor_gets_401_and_a_learner_gets_403_from_instructor_functions(db: PgPool) {

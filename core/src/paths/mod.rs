@@ -26,7 +26,7 @@ pub mod testing;
 mod validate;
 
 pub use attempt::record_attempt;
-pub use generate::{generate_graph, generate_progress};
+pub use generate::{SplitMix64, generate_graph, generate_progress};
 pub use graph::{Edge, GraphError, Node, NodeKind, PathGraph, UnknownName};
 pub use layout::{Layout, NODE_HEIGHT, NODE_WIDTH, Point, crossings, layout};
 pub use plan::{Reason, Recommendation, ancestors, descendants, recommend, remaining};

@@ -8,7 +8,6 @@
 //! same rule core checked, enforced where an edit from any other tool lands too.
 
 use super::content::{ChallengeContent, Content, NodeBody, PathContent};
-use eduscale_core::paths::NodeKind;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -192,7 +191,7 @@ pub(crate) async fn write_graph(
     let nodes = &p.graph.nodes;
     let keys: Vec<&str> = nodes.iter().map(|n| n.key.as_str()).collect();
     let positions: Vec<i32> = (0..).take(nodes.len()).collect();
-    let kinds: Vec<&str> = nodes.iter().map(|n| kind_id(&n.kind)).collect();
+    let kinds: Vec<&str> = nodes.iter().map(|n| n.kind.as_str()).collect();
     let titles: Vec<&str> = nodes.iter().map(|n| n.title.as_str()).collect();
     let (mut bodies, mut slugs) = (Vec::new(), Vec::new());
     for body in &p.bodies {
@@ -319,12 +318,4 @@ pub(crate) async fn write_graph(
     .execute(&mut *tx)
     .await?;
     Ok(())
-}
-
-fn kind_id(kind: &NodeKind) -> &'static str {
-    match kind {
-        NodeKind::Lesson => "lesson",
-        NodeKind::Challenge => "challenge",
-        NodeKind::Checkpoint => "checkpoint",
-    }
 }

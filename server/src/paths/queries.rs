@@ -201,7 +201,11 @@ pub async fn statuses(
     let rows = sqlx::query_file!("src/paths/sql/statuses.sql", user, path)
         .fetch_all(db)
         .await?;
-    Ok(rows.into_iter().map(|r| parse_status(&r.status)).collect())
+    // The CASE in the query yields only status names, so parsing cannot fail.
+    Ok(rows
+        .into_iter()
+        .map(|r| r.status.parse().unwrap_or(NodeStatus::Locked))
+        .collect())
 }
 
 /// The nodes `user` can work on now (open or in progress), by position (one
@@ -218,16 +222,6 @@ pub async fn open_nodes(
         .into_iter()
         .map(|r| usize::try_from(r.position).unwrap_or_default())
         .collect())
-}
-
-fn parse_status(s: &str) -> NodeStatus {
-    match s {
-        "open" => NodeStatus::Open,
-        "in_progress" => NodeStatus::InProgress,
-        "passed" => NodeStatus::Passed,
-        "skipped" => NodeStatus::Skipped,
-        _ => NodeStatus::Locked,
-    }
 }
 
 /// A node related to another, with how far it is and the learner's stage on it.

@@ -99,11 +99,6 @@ impl Hub {
         }
     }
 
-    /// Sockets open on this instance (for metrics and tests).
-    pub fn local_learners(&self) -> usize {
-        self.locals().len()
-    }
-
     /// Sends `msg` to every socket of `user`, on every instance.
     pub async fn send_to(&self, user: Uuid, msg: ServerMsg) {
         let payload = match serde_json::to_string(&Envelope {
