@@ -6,6 +6,7 @@
 //! past that line checks it again.
 
 pub mod account;
+pub mod battle;
 pub mod code;
 pub mod cohort;
 pub mod invalid;
