@@ -9,6 +9,8 @@
 //! Decoding never panics: a frame that is too large or malformed becomes a
 //! [`ProtocolError`] with words the client can show.
 
+use crate::battle::{BattleState, Delta, Refusal, TextEdit};
+use crate::code::{Judgement, Language};
 use crate::paths::NodeStatus;
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +61,61 @@ pub enum ClientMsg {
         /// Echoed back.
         nonce: u64,
     },
+    /// Follow a battle: its deltas from now on, after what the client holds.
+    /// Players and spectators alike; a public battle can be watched by anyone
+    /// signed in, a private one by its players.
+    Watch {
+        /// The battle.
+        battle: u64,
+        /// The seq the client holds, to catch up from; `None` for a snapshot.
+        have: Option<u64>,
+    },
+    /// Stop following a battle.
+    Unwatch {
+        /// The battle.
+        battle: u64,
+    },
+    /// A player's move in a battle.
+    Play {
+        /// The battle.
+        battle: u64,
+        /// The move.
+        action: PlayerAction,
+    },
+    /// Find me a 1v1 opponent writing `language`, near my rating.
+    QuickMatch {
+        /// The language to battle in.
+        language: Language,
+    },
+    /// Stop looking for an opponent.
+    CancelMatch,
+}
+
+/// A player's move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerAction {
+    /// Take a seat in the lobby.
+    Join {
+        /// The language I write in.
+        language: Language,
+    },
+    /// Leave the lobby, or forfeit a running battle.
+    Leave,
+    /// Ready (or not) to start.
+    Ready {
+        /// Ready?
+        ready: bool,
+    },
+    /// I typed (a batch of edits to my code, in order).
+    Edit {
+        /// The edits.
+        edits: Vec<TextEdit>,
+    },
+    /// Run my code on the visible tests (only I see the result).
+    Run,
+    /// Submit my code to be judged on the hidden tests.
+    Submit,
 }
 
 /// What the server sends.
@@ -79,6 +136,41 @@ pub enum ServerMsg {
     },
     /// The learner's progress on a path changed (from any tab or device).
     PathProgress(PathUpdate),
+    /// A battle's whole state (on watch without a usable seq, or after a gap
+    /// the log no longer covers).
+    BattleSnapshot(Box<BattleState>),
+    /// The next change to a watched battle.
+    BattleDelta(Delta),
+    /// A player's move was refused (only that player hears it).
+    BattleRefused {
+        /// The battle.
+        battle: u64,
+        /// Why.
+        refusal: Refusal,
+    },
+    /// My run of the visible tests finished (only I hear it).
+    BattleRun {
+        /// The battle.
+        battle: u64,
+        /// The judgement on the visible tests, with diffs.
+        judgement: Box<Judgement>,
+    },
+    /// My submission was judged (only I hear it; the standings move for all).
+    BattleVerdict {
+        /// The battle.
+        battle: u64,
+        /// Hidden tests passed.
+        hidden_passed: u16,
+        /// Hidden tests in all.
+        hidden_total: u16,
+        /// Received after the battle closed: kept, but it changed nothing.
+        too_late: bool,
+    },
+    /// Quick match found an opponent: watch and join this battle.
+    Matched {
+        /// The battle.
+        battle: u64,
+    },
     /// Messages were missed (the client was too slow): fetch the state again.
     Resync {
         /// Why, for logs.
@@ -118,6 +210,13 @@ pub enum ErrorCode {
     RateLimited,
     /// A text frame on a binary socket, or the other way round.
     WrongEncoding,
+    /// No such battle.
+    UnknownBattle,
+    /// Not allowed: a spectator or a stranger sending a player's move, or
+    /// watching a private battle.
+    Forbidden,
+    /// The server could not do it now (try again).
+    Unavailable,
 }
 
 /// Why a frame could not be decoded.
@@ -194,6 +293,40 @@ mod tests {
             panic!("json is text")
         };
         assert_eq!(text, r#"{"pong":{"nonce":7}}"#);
+    }
+
+    #[test]
+    fn bots_play_battles_in_plain_json() {
+        let ready: ClientMsg = decode(
+            &Frame::Text(r#"{"play":{"battle":3,"action":{"ready":{"ready":true}}}}"#.into()),
+            Encoding::Json,
+        )
+        .expect("ready");
+        assert_eq!(
+            ready,
+            ClientMsg::Play {
+                battle: 3,
+                action: PlayerAction::Ready { ready: true }
+            }
+        );
+        let submit: ClientMsg = decode(
+            &Frame::Text(r#"{"play":{"battle":3,"action":"submit"}}"#.into()),
+            Encoding::Json,
+        )
+        .expect("submit");
+        assert_eq!(
+            submit,
+            ClientMsg::Play {
+                battle: 3,
+                action: PlayerAction::Submit
+            }
+        );
+        let watch: ClientMsg = decode(
+            &Frame::Text(r#"{"watch":{"battle":3,"have":null}}"#.into()),
+            Encoding::Json,
+        )
+        .expect("watch");
+        assert_eq!(watch, ClientMsg::Watch { battle: 3, have: None });
     }
 
     #[test]
