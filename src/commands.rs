@@ -7,7 +7,9 @@ use crate::config::Config;
 use crate::web;
 use anyhow::Context;
 use eduscale_core::account::{DisplayName, Email, NewPassword, Role};
+use eduscale_server::arena::Arena;
 use eduscale_server::auth::{AuthError, accounts};
+use eduscale_server::redis::redlock::Redlock;
 use eduscale_server::redis::{KeyPrefix, Redis};
 use eduscale_server::{AppState, db};
 use rand::Rng;
@@ -25,12 +27,27 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
     let realtime = eduscale_server::realtime::Hub::start(&redis)
         .await
         .context("subscribing to the realtime channel")?;
+    let runner = crate::runner::executor(config).await?;
+    let locks = Redlock::connect(&config.lock_nodes())
+        .await
+        .context("connecting to the lock nodes (EDUSCALE_LOCK_REDIS_URLS)")?;
+    let arena = Arena::start(
+        pool.clone(),
+        redis.clone(),
+        locks,
+        realtime.clone(),
+        runner.clone(),
+        config.arena_config(),
+    )
+    .await
+    .context("starting the arena")?;
     Ok(AppState {
         db: pool,
         redis,
         realtime,
+        arena,
         auth: Arc::new(config.auth_settings()),
-        runner: crate::runner::executor(config).await?,
+        runner,
         run_limit: Arc::new(crate::runner::rate_limit(config)),
     })
 }

@@ -69,6 +69,13 @@ pub struct Config {
     pub docker_host: String,
     /// Containers created ahead, per Docker language.
     pub docker_pool_size: usize,
+    /// The Redis nodes battle leases are locked on (Redlock), comma-separated
+    /// `redis://` URLs: three or more independent nodes in production; empty
+    /// uses `REDIS_URL` alone.
+    pub lock_redis_urls: String,
+    /// How long a battle's lease lasts without renewal, in milliseconds: how
+    /// long a dead instance's battles wait for another to take them over.
+    pub arena_lease_ms: u64,
 }
 
 impl Default for Config {
@@ -94,6 +101,8 @@ impl Default for Config {
             runner_cache_dir: ".data/guest-cache".into(),
             runner_slots: 64,
             runner_remotes: String::new(),
+            lock_redis_urls: String::new(),
+            arena_lease_ms: 5_000,
             runs_per_minute: 60,
             docker_host: String::new(),
             docker_pool_size: 2,
@@ -202,10 +211,46 @@ impl Config {
                 ));
             }
         }
+        for node in self.lock_nodes() {
+            if !matches!(url::Url::parse(&node), Ok(u) if matches!(u.scheme(), "redis" | "rediss"))
+            {
+                problems.push(format!(
+                    "EDUSCALE_LOCK_REDIS_URLS entries must look like redis://host:6379 (got {})",
+                    eduscale_server::db::redact(&node)
+                ));
+            }
+        }
+        if self.arena_lease_ms < 300 {
+            problems.push("EDUSCALE_ARENA_LEASE_MS must be at least 300".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// The Redis nodes battle leases are locked on (`REDIS_URL` when none are set).
+    pub fn lock_nodes(&self) -> Vec<String> {
+        let nodes: Vec<String> = self
+            .lock_redis_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if nodes.is_empty() {
+            vec![self.redis_url.clone()]
+        } else {
+            nodes
+        }
+    }
+
+    /// The arena's settings.
+    pub fn arena_config(&self) -> eduscale_server::arena::ArenaConfig {
+        eduscale_server::arena::ArenaConfig {
+            lease_ttl: std::time::Duration::from_millis(self.arena_lease_ms),
+            ..Default::default()
         }
     }
 

@@ -326,7 +326,13 @@ mod tests {
             Encoding::Json,
         )
         .expect("watch");
-        assert_eq!(watch, ClientMsg::Watch { battle: 3, have: None });
+        assert_eq!(
+            watch,
+            ClientMsg::Watch {
+                battle: 3,
+                have: None
+            }
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Everything a request needs travels in one [`AppState`], cloned cheaply (pools
 //! and `Arc`s inside).
 
+pub mod arena;
 pub mod auth;
 pub mod challenges;
 pub mod db;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub run_limit: Arc<eduscale_runner::rate::RunRateLimit>,
     /// Gets messages to learners' sockets, on whichever instance they are.
     pub realtime: realtime::Hub,
+    /// Battles: their owners here, and following them from here.
+    pub arena: arena::Arena,
 }
 
 impl std::fmt::Debug for AppState {

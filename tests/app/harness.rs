@@ -77,12 +77,27 @@ impl TestApp {
         let realtime = eduscale_server::realtime::Hub::start(&redis)
             .await
             .expect("realtime relay");
+        let runner = shared_runner().await;
+        let locks = eduscale_server::redis::redlock::Redlock::connect(&[url.clone()])
+            .await
+            .expect("lock node");
+        let arena = eduscale_server::arena::Arena::start(
+            db.clone(),
+            redis.clone(),
+            locks,
+            realtime.clone(),
+            runner.clone(),
+            eduscale_server::arena::ArenaConfig::default(),
+        )
+        .await
+        .expect("arena");
         let state = AppState {
             db,
             redis,
             realtime,
+            arena,
             auth: Arc::new(settings),
-            runner: shared_runner().await,
+            runner,
             run_limit: Arc::new(RunRateLimit::per_minute(RUNS_PER_MINUTE)),
         };
         let leptos = eduscale::config::Config::default()

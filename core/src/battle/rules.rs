@@ -129,6 +129,9 @@ pub enum Refusal {
     /// "You are out of this battle."
     #[error("you are out of this battle")]
     Forfeited,
+    /// "Your last run or submission is still being judged."
+    #[error("your last run or submission is still being judged")]
+    Busy,
     /// "That edit does not fit your code: ..."
     #[error("that edit does not fit your code: {0}")]
     BadEdit(String),

@@ -102,9 +102,15 @@ fn a_duel_is_won_by_the_first_full_pass_and_then_closes() {
 fn a_group_ranks_by_solve_time_then_tests_then_join_order() {
     let (mut state, _) = running(Mode::Group, &["ana", "ben", "cy", "dee"]);
     state.advance(&judged("cy", 5, 40_000)).expect("cy solves");
-    state.advance(&judged("ben", 5, 30_000)).expect("ben solves");
-    state.advance(&judged("dee", 4, 31_000)).expect("dee nearly");
-    state.advance(&judged("ana", 4, 32_000)).expect("ana nearly");
+    state
+        .advance(&judged("ben", 5, 30_000))
+        .expect("ben solves");
+    state
+        .advance(&judged("dee", 4, 31_000))
+        .expect("dee nearly");
+    state
+        .advance(&judged("ana", 4, 32_000))
+        .expect("ana nearly");
     let ranks: Vec<u16> = state.players.iter().map(|p| p.standing.rank).collect();
     // ben (solved first), cy, then ana and dee tied on tests: ana joined first.
     assert_eq!(ranks, [3, 1, 2, 4]);
@@ -175,7 +181,10 @@ fn strangers_and_wrong_phases_are_refused() {
         }),
         Err(Refusal::NotAPlayer)
     );
-    assert!(matches!(state.advance(&join("cy")), Err(Refusal::WrongPhase(_))));
+    assert!(matches!(
+        state.advance(&join("cy")),
+        Err(Refusal::WrongPhase(_))
+    ));
     assert_eq!(state, before);
 }
 
@@ -367,10 +376,19 @@ fn check_standings(state: &BattleState) {
     ranks.sort_unstable();
     let expected: Vec<u16> = (1..=state.players.len() as u16).collect();
     assert_eq!(ranks, expected, "ranks are a total order");
-    if let (Mode::Duel, Phase::Finished { reason: FinishReason::Solved, .. }) =
-        (state.settings.mode, state.phase)
+    if let (
+        Mode::Duel,
+        Phase::Finished {
+            reason: FinishReason::Solved,
+            ..
+        },
+    ) = (state.settings.mode, state.phase)
     {
-        let winners: Vec<_> = state.players.iter().filter(|p| p.standing.rank == 1).collect();
+        let winners: Vec<_> = state
+            .players
+            .iter()
+            .filter(|p| p.standing.rank == 1)
+            .collect();
         assert!(winners.len() == 1 && winners[0].solved_ms.is_some());
     }
 }
@@ -447,5 +465,8 @@ fn random_steps_reach_running_and_finished_battles() {
         ran += usize::from(snapshots.iter().any(|s| s.problem.is_some()));
         finished += usize::from(snapshots.last().is_some_and(BattleState::is_finished));
     }
-    assert!(ran >= 60 && finished >= 30, "ran {ran}, finished {finished} of 200");
+    assert!(
+        ran >= 60 && finished >= 30,
+        "ran {ran}, finished {finished} of 200"
+    );
 }

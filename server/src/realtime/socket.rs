@@ -11,6 +11,8 @@
 //! `Sink`/`Stream`, so tests drive it with channels as well as real sockets.
 
 use crate::AppState;
+use crate::arena::rooms::CatchUp;
+use crate::arena::{Arena, Outbox, Outgoing, PlayError};
 use crate::auth::session;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -21,10 +23,12 @@ use eduscale_core::protocol::{
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, sleep_until, timeout};
 use tower_sessions::Session;
+use uuid::Uuid;
 
 /// The timeouts and limits of one socket.
 #[derive(Debug, Clone)]
@@ -43,6 +47,8 @@ pub struct SocketLimits {
     pub burst: f64,
     /// Refused frames before the socket is closed.
     pub strikes: u32,
+    /// Battle messages the socket may fall behind by before it must resync.
+    pub outbox: usize,
 }
 
 impl Default for SocketLimits {
@@ -52,9 +58,11 @@ impl Default for SocketLimits {
             idle: Duration::from_secs(60),
             session: Duration::from_secs(12 * 3600),
             send: Duration::from_secs(5),
-            rate_per_s: 10.0,
-            burst: 20.0,
+            // A player typing sends an edit batch every 50 ms.
+            rate_per_s: 30.0,
+            burst: 60.0,
             strikes: 5,
+            outbox: 256,
         }
     }
 }
@@ -81,18 +89,17 @@ pub async fn upgrade(
         .max_frame_size(protocol::MAX_CLIENT_FRAME_BYTES * 2);
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
+    let arena = state.arena.clone();
     ws.on_upgrade(move |socket: WebSocket| async move {
         let updates = hub.subscribe(user.id);
         let (sink, stream) = socket.split();
-        let ended = serve(
-            sink,
-            stream,
-            updates,
+        let peer = Peer {
+            user: user.id,
+            name: user.display_name.clone(),
             encoding,
-            user.id.to_string(),
-            SocketLimits::default(),
-        )
-        .await;
+            arena: Some(arena),
+        };
+        let ended = serve(sink, stream, updates, peer, SocketLimits::default()).await;
         tracing::debug!(user = %user.id, ?ended, "socket closed");
         hub.release(user.id);
     })
@@ -134,9 +141,26 @@ pub enum Ended {
     Shutdown,
 }
 
+/// Who is on the other end of a socket, and what it can reach.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The signed-in user.
+    pub user: Uuid,
+    /// Their display name.
+    pub name: String,
+    /// How frames are encoded.
+    pub encoding: Encoding,
+    /// Battles (absent in tests of the loop alone).
+    pub arena: Option<Arena>,
+}
+
+/// Numbers this instance's connections, for the arena's outboxes.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
+
 enum Event {
     Frame(Option<Result<Message, axum::Error>>),
     Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
+    Battle(Option<Arc<Outgoing>>),
     Heartbeat,
     Idle,
     SessionOver,
@@ -167,17 +191,48 @@ impl Bucket {
 
 /// Serves one socket until it ends; returns why.
 pub async fn serve<S, R>(
-    mut sink: S,
-    mut stream: R,
-    mut updates: broadcast::Receiver<Arc<ServerMsg>>,
-    encoding: Encoding,
-    user: String,
+    sink: S,
+    stream: R,
+    updates: broadcast::Receiver<Arc<ServerMsg>>,
+    peer: Peer,
     limits: SocketLimits,
 ) -> Ended
 where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    let conn = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    let ended = serve_loop(sink, stream, updates, &peer, conn, limits).await;
+    if let Some(arena) = &peer.arena {
+        arena.unwatch(conn, peer.user, None).await;
+        if let Err(e) = arena.cancel_match(peer.user).await {
+            tracing::debug!(error = %e, "could not leave the quick-match queue");
+        }
+    }
+    ended
+}
+
+async fn serve_loop<S, R>(
+    mut sink: S,
+    mut stream: R,
+    mut updates: broadcast::Receiver<Arc<ServerMsg>>,
+    peer: &Peer,
+    conn: u64,
+    limits: SocketLimits,
+) -> Ended
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let encoding = peer.encoding;
+    let (out_tx, mut out_rx) = mpsc::channel(limits.outbox.max(1));
+    let lagged = Arc::new(AtomicBool::new(false));
+    let outbox = Outbox {
+        conn,
+        user: peer.user,
+        tx: out_tx,
+        lagged: lagged.clone(),
+    };
     let started = Instant::now();
     let mut idle_at = started + limits.idle;
     let mut heartbeat = tokio::time::interval_at(started + limits.heartbeat, limits.heartbeat);
@@ -190,7 +245,7 @@ where
     let mut strikes = 0;
     let welcome = ServerMsg::Welcome {
         version: protocol::VERSION,
-        user,
+        user: peer.user.to_string(),
     };
     if !send(&mut sink, &welcome, encoding, limits.send).await {
         return Ended::SendFailed;
@@ -199,6 +254,7 @@ where
         let event = tokio::select! {
             frame = stream.next() => Event::Frame(frame),
             update = updates.recv() => Event::Update(update),
+            battle = out_rx.recv() => Event::Battle(battle),
             _ = heartbeat.tick() => Event::Heartbeat,
             () = sleep_until(idle_at) => Event::Idle,
             () = sleep_until(started + limits.session) => Event::SessionOver,
@@ -229,6 +285,17 @@ where
                             }
                             None
                         }
+                        Ok(msg) => match arena_msg(peer, msg, &outbox).await {
+                            Ok(replies) => {
+                                for reply in replies {
+                                    if !send(&mut sink, &reply, encoding, limits.send).await {
+                                        return Ended::SendFailed;
+                                    }
+                                }
+                                None
+                            }
+                            Err(refused) => Some(refused),
+                        },
                         Err(e) => Some((e.code(), e.to_string())),
                     }
                 }
@@ -249,6 +316,23 @@ where
                 None
             }
             Event::Update(Err(broadcast::error::RecvError::Closed)) => return Ended::Shutdown,
+            Event::Battle(Some(out)) => {
+                let message = out.message(encoding);
+                if !matches!(timeout(limits.send, sink.send(message)).await, Ok(Ok(()))) {
+                    return Ended::SendFailed;
+                }
+                if lagged.swap(false, Ordering::Relaxed) {
+                    let resync = ServerMsg::Resync {
+                        reason: "battle messages missed; watch again from your seq".into(),
+                    };
+                    if !send(&mut sink, &resync, encoding, limits.send).await {
+                        return Ended::SendFailed;
+                    }
+                }
+                None
+            }
+            // Never: this loop holds a sender of its own outbox.
+            Event::Battle(None) => return Ended::Shutdown,
             Event::Heartbeat => {
                 let ping = timeout(limits.send, sink.send(Message::Ping(Default::default()))).await;
                 if !matches!(ping, Ok(Ok(()))) {
@@ -281,6 +365,71 @@ where
             {
                 return Ended::SendFailed;
             }
+        }
+    }
+}
+
+/// Carries out a battle or lobby message; returns what to answer at once, or
+/// why it was refused.
+async fn arena_msg(
+    peer: &Peer,
+    msg: ClientMsg,
+    outbox: &Outbox,
+) -> Result<Vec<ServerMsg>, (ErrorCode, String)> {
+    let Some(arena) = &peer.arena else {
+        return Err((
+            ErrorCode::Unavailable,
+            "battles are not available here".into(),
+        ));
+    };
+    let refused = |e: PlayError| {
+        let code = match e {
+            PlayError::UnknownBattle => ErrorCode::UnknownBattle,
+            PlayError::Forbidden => ErrorCode::Forbidden,
+            PlayError::Unavailable => ErrorCode::Unavailable,
+        };
+        (code, e.to_string())
+    };
+    match msg {
+        ClientMsg::Ping { nonce } => Ok(vec![ServerMsg::Pong { nonce }]),
+        ClientMsg::Watch { battle, have } => {
+            let catch_up = arena
+                .watch(battle, have, outbox.clone())
+                .await
+                .map_err(refused)?;
+            Ok(match catch_up {
+                CatchUp::Nothing => Vec::new(),
+                CatchUp::Deltas(deltas) => deltas
+                    .iter()
+                    .map(|d| ServerMsg::BattleDelta((**d).clone()))
+                    .collect(),
+                CatchUp::Snapshot(state) => vec![ServerMsg::BattleSnapshot(state)],
+            })
+        }
+        ClientMsg::Unwatch { battle } => {
+            arena.unwatch(outbox.conn, peer.user, Some(battle)).await;
+            Ok(Vec::new())
+        }
+        ClientMsg::Play { battle, action } => {
+            arena
+                .play(battle, peer.user, &peer.name, action)
+                .await
+                .map_err(refused)?;
+            Ok(Vec::new())
+        }
+        ClientMsg::QuickMatch { language } => {
+            arena
+                .quick_match(peer.user, &peer.name, language)
+                .await
+                .map_err(|e| (ErrorCode::Unavailable, e.to_string()))?;
+            Ok(Vec::new())
+        }
+        ClientMsg::CancelMatch => {
+            arena
+                .cancel_match(peer.user)
+                .await
+                .map_err(|e| (ErrorCode::Unavailable, e.to_string()))?;
+            Ok(Vec::new())
         }
     }
 }

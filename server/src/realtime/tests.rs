@@ -24,8 +24,12 @@ fn start(limits: SocketLimits) -> Client {
         sink.sink_map_err(|_| ()),
         stream,
         receiver,
-        Encoding::Json,
-        "u1".into(),
+        super::socket::Peer {
+            user: uuid::Uuid::nil(),
+            name: "u1".into(),
+            encoding: Encoding::Json,
+            arena: None,
+        },
         limits,
     ));
     Client {

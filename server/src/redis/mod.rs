@@ -11,6 +11,8 @@ use fred::prelude::*;
 use fred::types::config::ReconnectPolicy;
 use std::time::Duration;
 
+pub mod redlock;
+
 /// The prefix of every key and channel this deployment uses, e.g. `eduscale:`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPrefix(String);
@@ -78,7 +80,12 @@ impl Redis {
                 c.connection_timeout = Duration::from_secs(3);
                 c.internal_command_timeout = Duration::from_secs(5);
             })
-            .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(5))
+            .with_performance_config(|p| {
+                p.default_command_timeout = Duration::from_secs(5);
+                // Every battle delta on the deployment passes through the
+                // subscriber's broadcast; 32 (the default) is lost in a burst.
+                p.broadcast_channel_capacity = 8192;
+            })
             // Back off from 100 ms to 5 s, forever: Redis restarting must not kill the server.
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
         let pool = builder.build_pool(size.max(1)).map_err(unreachable)?;

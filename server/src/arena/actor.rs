@@ -1,0 +1,798 @@
+//! A battle's single writer: the one task, on the instance holding the
+//! battle's lease, that decides every change.
+//!
+//! In: [`Mail`]: players' moves and presence (local or forwarded), and the
+//! verdicts of the judging it started. Out: deltas, appended to the log and
+//! published (fenced), stored in PostgreSQL; private answers to players through
+//! the hub. One loop over an event `select!`: mail, the clock, lease renewal.
+//! Any failure to write (fenced out, Redis down) ends the actor at once; the
+//! next instance to take the lease rebuilds from the log, so a half-done step
+//! is never built upon.
+
+use super::lease::{self, Kept, Owned};
+use super::route::Input;
+use super::store::{self, BattleRow, PendingDelta, StoreError};
+use super::{Shared, log, ranking};
+use crate::challenges::{self, Challenge};
+use eduscale_core::battle::{BattleState, Command, Delta, Phase, Problem, Refusal, apply};
+use eduscale_core::code::{Language, TestCase};
+use eduscale_core::protocol::{PlayerAction, ServerMsg};
+use fred::bytes::Bytes;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval};
+use uuid::Uuid;
+
+/// What an actor hears.
+#[derive(Debug)]
+pub enum Mail {
+    /// From a socket, here or forwarded.
+    Input(Input),
+    /// A submission's verdict.
+    Judged {
+        /// The stored submission.
+        submission: i64,
+        /// Whose.
+        user: Uuid,
+        /// When it arrived.
+        received_ms: u64,
+        /// Hidden tests passed, and in all.
+        hidden: Option<(u16, u16)>,
+    },
+    /// A run of the visible tests finished.
+    Ran {
+        /// Whose.
+        user: Uuid,
+        /// Visible tests passed (none if the runner failed).
+        passed: Option<u16>,
+    },
+}
+
+/// Why an actor stopped.
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    #[error("fenced out: another instance owns the battle")]
+    Fenced,
+    #[error("the log refused the delta out of order")]
+    OutOfOrder,
+    #[error("redis: {0}")]
+    Redis(#[from] fred::error::Error),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("lease: {0}")]
+    Lease(#[from] lease::LeaseError),
+    #[error("rebuild: {0}")]
+    Rebuild(String),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Fenced => Stop::Fenced,
+            StoreError::Db(e) => Stop::Db(e),
+        }
+    }
+}
+
+/// The milliseconds since the Unix epoch: the battle clock.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// Tries to take `battle` and start its actor here. `Ok(false)`: another
+/// instance holds it (or is taking it).
+pub(crate) async fn take(shared: &Arc<Shared>, battle: u64) -> Result<bool, TakeError> {
+    let Some(row) = store::find(&shared.db, battle).await? else {
+        return Err(TakeError::Unknown);
+    };
+    if shared.actors().contains_key(&battle) {
+        return Ok(true);
+    }
+    let Some(owned) = lease::acquire(shared, battle).await? else {
+        return Ok(false);
+    };
+    let (tx, rx) = mpsc::channel(512);
+    let raced = {
+        let mut actors = shared.actors();
+        let raced = actors.contains_key(&battle);
+        if !raced {
+            actors.insert(battle, tx.clone());
+        }
+        raced
+    };
+    if raced {
+        lease::release(shared, &owned).await;
+        return Ok(true);
+    }
+    tokio::spawn(run(shared.clone(), row, owned, tx, rx));
+    Ok(true)
+}
+
+/// Why a battle could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    /// No such battle.
+    #[error("no such battle")]
+    Unknown,
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// The lease could not be taken.
+    #[error(transparent)]
+    Lease(#[from] lease::LeaseError),
+}
+
+async fn run(
+    shared: Arc<Shared>,
+    row: BattleRow,
+    owned: Owned,
+    me: mpsc::Sender<Mail>,
+    rx: mpsc::Receiver<Mail>,
+) {
+    let battle = row.id;
+    let epoch = owned.epoch;
+    let span = tracing::info_span!("battle", battle, epoch);
+    let _ = span.enter();
+    let ended = match Actor::rebuild(shared.clone(), row, owned, me.clone()).await {
+        Ok(mut actor) => {
+            let ended = actor.serve(rx).await;
+            lease::release(&shared, &actor.owned).await;
+            ended
+        }
+        Err((e, owned)) => {
+            lease::release(&shared, &owned).await;
+            Err(e)
+        }
+    };
+    match ended {
+        Ok(()) => tracing::debug!(battle, "battle actor done"),
+        Err(Stop::Fenced) => {
+            tracing::warn!(battle, epoch, "battle actor fenced out; standing down")
+        }
+        Err(e) => tracing::warn!(battle, epoch, error = %e, "battle actor stopped"),
+    }
+    let mut actors = shared.actors();
+    if actors.get(&battle).is_some_and(|tx| tx.same_channel(&me)) {
+        actors.remove(&battle);
+    }
+}
+
+/// The problem being played, with its tests (server only).
+struct Loaded {
+    challenge: Challenge,
+    tests: Vec<TestCase>,
+}
+
+struct Actor {
+    shared: Arc<Shared>,
+    state: BattleState,
+    owned: Owned,
+    me: mpsc::Sender<Mail>,
+    problem: Option<Arc<Loaded>>,
+    /// Sockets per (player, instance): a player is away when all are zero.
+    presence: HashMap<(Uuid, Uuid), u32>,
+    /// Spectating sockets per instance.
+    watchers: HashMap<Uuid, u32>,
+    /// Players with a run or submission being judged.
+    busy: HashSet<Uuid>,
+    /// When the battle finished and was settled, to linger a while after.
+    settled_at: Option<Instant>,
+}
+
+/// How long an owner keeps a finished battle (late submissions, spectators).
+const LINGER: Duration = Duration::from_secs(30);
+
+impl Actor {
+    async fn rebuild(
+        shared: Arc<Shared>,
+        row: BattleRow,
+        owned: Owned,
+        me: mpsc::Sender<Mail>,
+    ) -> Result<Actor, (Stop, Owned)> {
+        let battle = row.id;
+        let mut state = store::fresh_state(&row);
+        let stored = match store::deltas_after(&shared.db, battle, 0).await {
+            Ok(d) => d,
+            Err(e) => return Err((e.into(), owned)),
+        };
+        for delta in &stored {
+            if let Err(e) = apply(&mut state, delta) {
+                return Err((
+                    Stop::Rebuild(format!("stored delta {}: {e}", delta.seq)),
+                    owned,
+                ));
+            }
+        }
+        let (logged, _) = match log::read_after(&shared.redis, battle, state.seq).await {
+            Ok(l) => l,
+            Err(e) => return Err((e.into(), owned)),
+        };
+        for delta in &logged {
+            if let Err(e) = apply(&mut state, delta) {
+                return Err((
+                    Stop::Rebuild(format!("logged delta {}: {e}", delta.seq)),
+                    owned,
+                ));
+            }
+            // The old owner may not have stored these; store them under our epoch.
+            let _ = shared
+                .store_tx
+                .send(PendingDelta {
+                    battle,
+                    seq: delta.seq,
+                    bytes: postcard::to_allocvec(delta).unwrap_or_default(),
+                    epoch: owned.epoch,
+                })
+                .await;
+        }
+        match log::set_seq(&shared.redis, battle, owned.epoch, state.seq).await {
+            Ok(true) => {}
+            Ok(false) => return Err((Stop::Fenced, owned)),
+            Err(e) => return Err((e.into(), owned)),
+        }
+        let mut actor = Actor {
+            shared,
+            state,
+            owned,
+            me,
+            problem: None,
+            presence: HashMap::new(),
+            watchers: HashMap::new(),
+            busy: HashSet::new(),
+            settled_at: None,
+        };
+        if let Err(e) = actor.resume().await {
+            return Err((e, actor.owned));
+        }
+        Ok(actor)
+    }
+
+    /// Picks up where a previous owner left off: the problem, pending
+    /// submissions, an unsettled finish.
+    async fn resume(&mut self) -> Result<(), Stop> {
+        if self.state.problem.is_some()
+            && let Some(challenge) = store::challenge_of(&self.shared.db, self.state.id).await?
+        {
+            self.problem = self.load(challenge).await?;
+        }
+        for pending in store::pending_submissions(&self.shared.db, self.state.id).await? {
+            let language = Language::from_id(&pending.language).unwrap_or(Language::Python);
+            self.judge(
+                pending.id,
+                pending.user,
+                language,
+                pending.source,
+                pending.received_ms,
+            );
+        }
+        if self.state.is_finished() {
+            self.settle().await?;
+        }
+        Ok(())
+    }
+
+    async fn load(&self, challenge: Uuid) -> Result<Option<Arc<Loaded>>, Stop> {
+        let Some(found) = challenges::find(&self.shared.db, &challenge.to_string()).await? else {
+            return Ok(None);
+        };
+        let tests = challenges::tests(&self.shared.db, found.id).await?;
+        Ok(Some(Arc::new(Loaded {
+            challenge: found,
+            tests,
+        })))
+    }
+
+    async fn serve(&mut self, mut rx: mpsc::Receiver<Mail>) -> Result<(), Stop> {
+        let mut tick = interval(self.shared.config.tick);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut renew = interval(lease::renew_every(&self.shared));
+        renew.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        renew.reset();
+        loop {
+            tokio::select! {
+                mail = rx.recv() => match mail {
+                    Some(mail) => self.on_mail(mail).await?,
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => self.on_tick().await?,
+                _ = renew.tick() => {
+                    if lease::renew(&self.shared, self.state.id, &mut self.owned).await? == Kept::Fenced {
+                        return Err(Stop::Fenced);
+                    }
+                }
+            }
+            if self.state.is_finished() && self.settled_at.is_none() {
+                self.settle().await?;
+            }
+            if self
+                .settled_at
+                .is_some_and(|at| at.elapsed() > LINGER && self.busy.is_empty())
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn on_tick(&mut self) -> Result<(), Stop> {
+        let now = now_ms();
+        match self.state.phase {
+            Phase::Countdown { starts_at_ms } if now >= starts_at_ms => self.reveal(now).await,
+            Phase::Lobby | Phase::Countdown { .. } | Phase::Running { .. } => {
+                self.commit(&Command::Tick { now_ms: now }).await.map(drop)
+            }
+            Phase::Finished { .. } => Ok(()),
+        }
+    }
+
+    /// Decides `cmd`; publishes the delta if it changed anything. (A finish is
+    /// settled by the loop, after the event.)
+    async fn commit(&mut self, cmd: &Command) -> Result<Result<(), Refusal>, Stop> {
+        match self.state.advance(cmd) {
+            Ok(Some(delta)) => {
+                self.publish(&delta).await?;
+                Ok(Ok(()))
+            }
+            Ok(None) => Ok(Ok(())),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    async fn publish(&self, delta: &Delta) -> Result<(), Stop> {
+        let bytes = postcard::to_allocvec(delta).unwrap_or_default();
+        let appended = log::append(
+            &self.shared.redis,
+            self.owned.epoch,
+            delta,
+            Bytes::from(bytes.clone()),
+        )
+        .await?;
+        match appended {
+            log::Appended::Done => {}
+            log::Appended::Fenced => {
+                metrics::counter!("arena_fenced_writes_total").increment(1);
+                return Err(Stop::Fenced);
+            }
+            log::Appended::OutOfOrder => return Err(Stop::OutOfOrder),
+        }
+        metrics::counter!("arena_deltas_total").increment(1);
+        // A full writer applies backpressure here rather than dropping a delta.
+        let _ = self
+            .shared
+            .store_tx
+            .send(PendingDelta {
+                battle: delta.battle,
+                seq: delta.seq,
+                bytes,
+                epoch: self.owned.epoch,
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn tell(&self, user: Uuid, msg: ServerMsg) {
+        self.shared.hub.send_to(user, msg).await;
+    }
+
+    async fn refuse(&self, user: Uuid, refusal: Refusal) {
+        let battle = self.state.id;
+        self.tell(user, ServerMsg::BattleRefused { battle, refusal })
+            .await;
+    }
+
+    async fn on_mail(&mut self, mail: Mail) -> Result<(), Stop> {
+        match mail {
+            Mail::Input(Input::Play { user, name, action }) => self.play(user, name, action).await,
+            Mail::Input(Input::Presence {
+                user,
+                instance,
+                sockets,
+            }) => {
+                self.presence.insert((user, instance), sockets);
+                let total: u32 = self
+                    .presence
+                    .iter()
+                    .filter(|((u, _), _)| *u == user)
+                    .map(|(_, n)| n)
+                    .sum();
+                let cmd = if total == 0 {
+                    Command::Away {
+                        user: user.to_string(),
+                        now_ms: now_ms(),
+                    }
+                } else {
+                    Command::Back {
+                        user: user.to_string(),
+                    }
+                };
+                // Presence of someone who is not playing is no one's business.
+                let _ = self.commit(&cmd).await?;
+                Ok(())
+            }
+            Mail::Input(Input::Watchers { instance, count }) => {
+                self.watchers.insert(instance, count);
+                let count = self.watchers.values().sum();
+                self.commit(&Command::Spectators { count }).await.map(drop)
+            }
+            Mail::Judged {
+                submission,
+                user,
+                received_ms,
+                hidden,
+            } => {
+                self.busy.remove(&user);
+                self.judged(submission, user, received_ms, hidden).await
+            }
+            Mail::Ran { user, passed } => {
+                self.busy.remove(&user);
+                if let Some(passed) = passed {
+                    let cmd = Command::Ran {
+                        user: user.to_string(),
+                        visible_passed: passed,
+                    };
+                    if let Err(refusal) = self.commit(&cmd).await? {
+                        self.refuse(user, refusal).await;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn play(&mut self, user: Uuid, name: String, action: PlayerAction) -> Result<(), Stop> {
+        let who = user.to_string();
+        let cmd = match action {
+            PlayerAction::Join { language } => {
+                let rating = store::rating(&self.shared.db, user)
+                    .await?
+                    .map_or(ranking::START_RATING, |(_, _, shown)| shown);
+                Command::Join {
+                    user: who,
+                    name,
+                    language,
+                    rating,
+                }
+            }
+            PlayerAction::Leave => Command::Leave {
+                user: who,
+                now_ms: now_ms(),
+            },
+            PlayerAction::Ready { ready } => Command::Ready {
+                user: who,
+                ready,
+                now_ms: now_ms(),
+            },
+            PlayerAction::Edit { edits } => Command::Edit { user: who, edits },
+            PlayerAction::Run => return self.run_visible(user).await,
+            PlayerAction::Submit => return self.submit(user).await,
+        };
+        if let Err(refusal) = self.commit(&cmd).await? {
+            self.refuse(user, refusal).await;
+        }
+        Ok(())
+    }
+
+    /// The player's index and code, or why they cannot run or submit now.
+    fn runnable(&self, user: Uuid) -> Result<(Language, String), Refusal> {
+        let index = self
+            .state
+            .player_index(&user.to_string())
+            .ok_or(Refusal::NotAPlayer)?;
+        let player = &self.state.players[index];
+        if player.forfeited {
+            return Err(Refusal::Forfeited);
+        }
+        if self.busy.contains(&user) {
+            return Err(Refusal::Busy);
+        }
+        Ok((player.language, player.code.clone()))
+    }
+
+    async fn run_visible(&mut self, user: Uuid) -> Result<(), Stop> {
+        if !matches!(self.state.phase, Phase::Running { .. }) {
+            self.refuse(user, Refusal::WrongPhase("not running".into()))
+                .await;
+            return Ok(());
+        }
+        let (language, source) = match self.runnable(user) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.refuse(user, refusal).await;
+                return Ok(());
+            }
+        };
+        let Some(problem) = self.problem.clone() else {
+            return Ok(());
+        };
+        self.busy.insert(user);
+        let shared = self.shared.clone();
+        let me = self.me.clone();
+        let battle = self.state.id;
+        tokio::spawn(async move {
+            let visible: Vec<TestCase> = problem
+                .tests
+                .iter()
+                .filter(|t| t.visible)
+                .cloned()
+                .collect();
+            let judged = eduscale_runner::judge::judge(
+                &*shared.runner,
+                &user.to_string(),
+                language,
+                &source,
+                &visible,
+                &problem.challenge.checker,
+                problem.challenge.limits,
+            )
+            .await;
+            let passed = match judged {
+                Ok(judgement) => {
+                    let passed = judgement.passed as u16;
+                    shared
+                        .hub
+                        .send_to(
+                            user,
+                            ServerMsg::BattleRun {
+                                battle,
+                                judgement: Box::new(judgement),
+                            },
+                        )
+                        .await;
+                    Some(passed)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a battle run failed");
+                    None
+                }
+            };
+            let _ = me.send(Mail::Ran { user, passed }).await;
+        });
+        Ok(())
+    }
+
+    async fn submit(&mut self, user: Uuid) -> Result<(), Stop> {
+        let received_ms = now_ms();
+        let closed = match self.state.phase {
+            Phase::Finished { .. } => true,
+            Phase::Running { ends_at_ms, .. } => received_ms >= ends_at_ms,
+            _ => {
+                self.refuse(user, Refusal::WrongPhase("not running".into()))
+                    .await;
+                return Ok(());
+            }
+        };
+        let (language, source) = match self.runnable(user) {
+            Ok(r) => r,
+            Err(refusal) => {
+                self.refuse(user, refusal).await;
+                return Ok(());
+            }
+        };
+        let battle = self.state.id;
+        let submission = store::record_submission(
+            &self.shared.db,
+            battle,
+            user,
+            language.id(),
+            &source,
+            received_ms,
+        )
+        .await?;
+        if closed {
+            // Recorded, answered, and nothing else: a result never changes.
+            store::judge_submission(
+                &self.shared.db,
+                battle,
+                self.owned.epoch,
+                submission,
+                0,
+                0,
+                false,
+            )
+            .await?;
+            self.late(user).await;
+            return Ok(());
+        }
+        self.busy.insert(user);
+        self.judge(submission, user, language, source, received_ms);
+        Ok(())
+    }
+
+    async fn late(&self, user: Uuid) {
+        let battle = self.state.id;
+        let hidden_total = self.state.problem.as_ref().map_or(0, |p| p.hidden);
+        self.tell(
+            user,
+            ServerMsg::BattleVerdict {
+                battle,
+                hidden_passed: 0,
+                hidden_total,
+                too_late: true,
+            },
+        )
+        .await;
+        self.refuse(user, Refusal::TooLate).await;
+    }
+
+    /// Judges a stored submission on every test; the verdict comes back as mail.
+    fn judge(
+        &self,
+        submission: i64,
+        user: Uuid,
+        language: Language,
+        source: String,
+        received_ms: u64,
+    ) {
+        let Some(problem) = self.problem.clone() else {
+            return;
+        };
+        let shared = self.shared.clone();
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            let judged = eduscale_runner::judge::judge(
+                &*shared.runner,
+                &user.to_string(),
+                language,
+                &source,
+                &problem.tests,
+                &problem.challenge.checker,
+                problem.challenge.limits,
+            )
+            .await;
+            let hidden = match judged {
+                Ok(j) => Some((j.hidden_passed as u16, j.hidden_total as u16)),
+                Err(e) => {
+                    tracing::warn!(error = %e, submission, "a battle submission could not be judged");
+                    None
+                }
+            };
+            let _ = me
+                .send(Mail::Judged {
+                    submission,
+                    user,
+                    received_ms,
+                    hidden,
+                })
+                .await;
+        });
+    }
+
+    async fn judged(
+        &mut self,
+        submission: i64,
+        user: Uuid,
+        received_ms: u64,
+        hidden: Option<(u16, u16)>,
+    ) -> Result<(), Stop> {
+        let battle = self.state.id;
+        let Some((passed, total)) = hidden else {
+            // Left pending: the runner failed, not the program. Say so.
+            self.tell(
+                user,
+                ServerMsg::Error {
+                    code: eduscale_core::protocol::ErrorCode::Unavailable,
+                    message: "your submission could not be judged right now; submit again".into(),
+                },
+            )
+            .await;
+            return Ok(());
+        };
+        let cmd = Command::Judged {
+            user: user.to_string(),
+            hidden_passed: passed,
+            received_at_ms: received_ms,
+            now_ms: now_ms(),
+        };
+        let outcome = self.commit(&cmd).await?;
+        let counted = outcome.is_ok();
+        store::judge_submission(
+            &self.shared.db,
+            battle,
+            self.owned.epoch,
+            submission,
+            passed,
+            total,
+            counted,
+        )
+        .await?;
+        match outcome {
+            Ok(()) => {
+                self.tell(
+                    user,
+                    ServerMsg::BattleVerdict {
+                        battle,
+                        hidden_passed: passed,
+                        hidden_total: total,
+                        too_late: false,
+                    },
+                )
+                .await;
+            }
+            Err(Refusal::TooLate) => self.late(user).await,
+            Err(refusal) => self.refuse(user, refusal).await,
+        }
+        Ok(())
+    }
+
+    /// The countdown is over: pick the problem, record the start (fenced) and
+    /// reveal it.
+    async fn reveal(&mut self, now: u64) -> Result<(), Stop> {
+        let db = &self.shared.db;
+        let battle = self.state.id;
+        let challenge = match store::challenge_of(db, battle).await? {
+            // A previous owner started it and died before revealing.
+            Some(existing) => existing,
+            None => {
+                let (lo, hi) = ranking::difficulty_for(&self.state);
+                let mut languages: Vec<String> = self
+                    .state
+                    .players
+                    .iter()
+                    .map(|p| p.language.id().to_owned())
+                    .collect();
+                languages.sort();
+                languages.dedup();
+                let Some(picked) = store::pick_problem(db, lo, hi, &languages).await? else {
+                    tracing::error!(battle, "no battle challenge suits these players");
+                    return Ok(());
+                };
+                store::start(db, battle, self.owned.epoch, picked).await?;
+                picked
+            }
+        };
+        let Some(loaded) = self.load(challenge).await? else {
+            return Ok(());
+        };
+        let problem = Problem {
+            challenge: loaded.challenge.slug.clone(),
+            title: loaded.challenge.title.clone(),
+            visible: loaded.tests.iter().filter(|t| t.visible).count() as u16,
+            hidden: loaded.tests.iter().filter(|t| !t.visible).count() as u16,
+        };
+        self.problem = Some(loaded);
+        self.commit(&Command::Reveal {
+            problem,
+            now_ms: now,
+        })
+        .await
+        .map(drop)
+    }
+
+    /// After the finish: results and ratings, once (fenced), then the ratings
+    /// delta and the leaderboard.
+    async fn settle(&mut self) -> Result<(), Stop> {
+        if self.state.players.iter().all(|p| p.rating_after.is_some()) {
+            self.settled_at.get_or_insert_with(Instant::now);
+            return Ok(());
+        }
+        let db = &self.shared.db;
+        let battle = self.state.id;
+        let results = ranking::results(db, &self.state).await?;
+        let reason = match self.state.phase {
+            Phase::Finished { reason, .. } => format!("{reason:?}").to_lowercase(),
+            _ => "unknown".into(),
+        };
+        let ratings: Vec<(Uuid, i32)> =
+            match store::finish(db, battle, self.owned.epoch, &reason, &results).await {
+                Ok(()) => results.iter().map(|r| (r.user, r.after)).collect(),
+                Err(StoreError::Fenced) => {
+                    // Either a successor owns it, or a previous owner finished it.
+                    store::still_owner(db, battle, self.owned.epoch).await?;
+                    store::results(db, battle).await?
+                }
+                Err(e) => return Err(e.into()),
+            };
+        let cmd = Command::Rate {
+            ratings: ratings.iter().map(|(u, r)| (u.to_string(), *r)).collect(),
+        };
+        let _ = self.commit(&cmd).await?;
+        ranking::publish_leaderboard(&self.shared, &ratings).await;
+        metrics::counter!("arena_battles_finished_total").increment(1);
+        self.settled_at = Some(Instant::now());
+        Ok(())
+    }
+}
