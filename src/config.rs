@@ -76,6 +76,10 @@ pub struct Config {
     /// How long a battle's lease lasts without renewal, in milliseconds: how
     /// long a dead instance's battles wait for another to take them over.
     pub arena_lease_ms: u64,
+    /// The countdown of new battles, in milliseconds.
+    pub arena_countdown_ms: u64,
+    /// How long new battles run, in seconds.
+    pub arena_duration_secs: u64,
 }
 
 impl Default for Config {
@@ -103,6 +107,8 @@ impl Default for Config {
             runner_remotes: String::new(),
             lock_redis_urls: String::new(),
             arena_lease_ms: 5_000,
+            arena_countdown_ms: 5_000,
+            arena_duration_secs: 15 * 60,
             runs_per_minute: 60,
             docker_host: String::new(),
             docker_pool_size: 2,
@@ -250,6 +256,8 @@ impl Config {
     pub fn arena_config(&self) -> eduscale_server::arena::ArenaConfig {
         eduscale_server::arena::ArenaConfig {
             lease_ttl: std::time::Duration::from_millis(self.arena_lease_ms),
+            countdown: std::time::Duration::from_millis(self.arena_countdown_ms),
+            duration: std::time::Duration::from_secs(self.arena_duration_secs.max(1)),
             ..Default::default()
         }
     }

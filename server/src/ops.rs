@@ -60,6 +60,8 @@ async fn healthz() -> &'static str {
 struct Readiness {
     postgres: bool,
     redis: bool,
+    /// Which instance answered (what battle owner keys name).
+    instance: String,
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -75,7 +77,15 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(Readiness { postgres, redis })).into_response()
+    (
+        status,
+        Json(Readiness {
+            postgres,
+            redis,
+            instance: state.arena.instance().to_string(),
+        }),
+    )
+        .into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {

@@ -78,7 +78,7 @@ impl TestApp {
             .await
             .expect("realtime relay");
         let runner = shared_runner().await;
-        let locks = eduscale_server::redis::redlock::Redlock::connect(&[url.clone()])
+        let locks = eduscale_server::redis::redlock::Redlock::connect(std::slice::from_ref(&url))
             .await
             .expect("lock node");
         let arena = eduscale_server::arena::Arena::start(

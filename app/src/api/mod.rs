@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod arena;
 pub mod cohorts;
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -18,7 +18,7 @@ use eduscale_core::battle::{BattleState, Command, Delta, Phase, Problem, Refusal
 use eduscale_core::code::{Language, TestCase};
 use eduscale_core::protocol::{PlayerAction, ServerMsg};
 use fred::bytes::Bytes;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -178,14 +178,31 @@ struct Actor {
     presence: HashMap<(Uuid, Uuid), u32>,
     /// Spectating sockets per instance.
     watchers: HashMap<Uuid, u32>,
-    /// Players with a run or submission being judged.
-    busy: HashSet<Uuid>,
+    /// Players with a run of the visible tests going.
+    running: HashSet<Uuid>,
+    /// Each player's submissions waiting to be judged, in the order received;
+    /// one per player is judged at a time, so a flood of submissions is a
+    /// queue here and not a flood of the runner.
+    queued: HashMap<Uuid, VecDeque<Queued>>,
+    /// Players with a submission being judged.
+    judging: HashSet<Uuid>,
     /// When the battle finished and was settled, to linger a while after.
     settled_at: Option<Instant>,
 }
 
 /// How long an owner keeps a finished battle (late submissions, spectators).
 const LINGER: Duration = Duration::from_secs(30);
+
+/// Submissions one player may have waiting; more are refused as busy.
+const MAX_QUEUED: usize = 64;
+
+/// A stored submission waiting for its turn.
+struct Queued {
+    submission: i64,
+    language: Language,
+    source: String,
+    received_ms: u64,
+}
 
 impl Actor {
     async fn rebuild(
@@ -243,7 +260,9 @@ impl Actor {
             problem: None,
             presence: HashMap::new(),
             watchers: HashMap::new(),
-            busy: HashSet::new(),
+            running: HashSet::new(),
+            queued: HashMap::new(),
+            judging: HashSet::new(),
             settled_at: None,
         };
         if let Err(e) = actor.resume().await {
@@ -309,10 +328,9 @@ impl Actor {
             if self.state.is_finished() && self.settled_at.is_none() {
                 self.settle().await?;
             }
-            if self
-                .settled_at
-                .is_some_and(|at| at.elapsed() > LINGER && self.busy.is_empty())
-            {
+            if self.settled_at.is_some_and(|at| {
+                at.elapsed() > LINGER && self.running.is_empty() && self.judging.is_empty()
+            }) {
                 return Ok(());
             }
         }
@@ -353,10 +371,7 @@ impl Actor {
         .await?;
         match appended {
             log::Appended::Done => {}
-            log::Appended::Fenced => {
-                metrics::counter!("arena_fenced_writes_total").increment(1);
-                return Err(Stop::Fenced);
-            }
+            log::Appended::Fenced => return Err(Stop::Fenced),
             log::Appended::OutOfOrder => return Err(Stop::OutOfOrder),
         }
         metrics::counter!("arena_deltas_total").increment(1);
@@ -424,11 +439,12 @@ impl Actor {
                 received_ms,
                 hidden,
             } => {
-                self.busy.remove(&user);
-                self.judged(submission, user, received_ms, hidden).await
+                self.judging.remove(&user);
+                self.judged(submission, user, received_ms, hidden).await?;
+                self.pump(user).await
             }
             Mail::Ran { user, passed } => {
-                self.busy.remove(&user);
+                self.running.remove(&user);
                 if let Some(passed) = passed {
                     let cmd = Command::Ran {
                         user: user.to_string(),
@@ -486,9 +502,6 @@ impl Actor {
         if player.forfeited {
             return Err(Refusal::Forfeited);
         }
-        if self.busy.contains(&user) {
-            return Err(Refusal::Busy);
-        }
         Ok((player.language, player.code.clone()))
     }
 
@@ -499,6 +512,10 @@ impl Actor {
             return Ok(());
         }
         let (language, source) = match self.runnable(user) {
+            Ok(_) if self.running.contains(&user) => {
+                self.refuse(user, Refusal::Busy).await;
+                return Ok(());
+            }
             Ok(r) => r,
             Err(refusal) => {
                 self.refuse(user, refusal).await;
@@ -508,7 +525,7 @@ impl Actor {
         let Some(problem) = self.problem.clone() else {
             return Ok(());
         };
-        self.busy.insert(user);
+        self.running.insert(user);
         let shared = self.shared.clone();
         let me = self.me.clone();
         let battle = self.state.id;
@@ -565,7 +582,12 @@ impl Actor {
                 return Ok(());
             }
         };
+        let waiting = self.queued.get(&user).map_or(0, VecDeque::len);
         let (language, source) = match self.runnable(user) {
+            Ok(_) if waiting >= MAX_QUEUED => {
+                self.refuse(user, Refusal::Busy).await;
+                return Ok(());
+            }
             Ok(r) => r,
             Err(refusal) => {
                 self.refuse(user, refusal).await;
@@ -597,8 +619,47 @@ impl Actor {
             self.late(user).await;
             return Ok(());
         }
-        self.busy.insert(user);
-        self.judge(submission, user, language, source, received_ms);
+        self.queued.entry(user).or_default().push_back(Queued {
+            submission,
+            language,
+            source,
+            received_ms,
+        });
+        self.pump(user).await
+    }
+
+    /// Starts judging `user`'s next submission if none is being judged. Once
+    /// the battle is over, what still waits is answered too late.
+    async fn pump(&mut self, user: Uuid) -> Result<(), Stop> {
+        if self.judging.contains(&user) {
+            return Ok(());
+        }
+        let over = self.state.is_finished();
+        while let Some(next) = self.queued.get_mut(&user).and_then(VecDeque::pop_front) {
+            if over {
+                store::judge_submission(
+                    &self.shared.db,
+                    self.state.id,
+                    self.owned.epoch,
+                    next.submission,
+                    0,
+                    0,
+                    false,
+                )
+                .await?;
+                self.late(user).await;
+                continue;
+            }
+            self.judging.insert(user);
+            self.judge(
+                next.submission,
+                user,
+                next.language,
+                next.source,
+                next.received_ms,
+            );
+            break;
+        }
         Ok(())
     }
 
@@ -793,6 +854,10 @@ impl Actor {
         ranking::publish_leaderboard(&self.shared, &ratings).await;
         metrics::counter!("arena_battles_finished_total").increment(1);
         self.settled_at = Some(Instant::now());
+        let waiting: Vec<Uuid> = self.queued.keys().copied().collect();
+        for user in waiting {
+            self.pump(user).await?;
+        }
         Ok(())
     }
 }

@@ -102,7 +102,6 @@ pub(crate) async fn renew(
         if let Err(store::StoreError::Fenced) =
             store::still_owner(&shared.db, battle, owned.epoch).await
         {
-            metrics::counter!("arena_fenced_writes_total").increment(1);
             return Ok(Kept::Fenced);
         }
         match shared.locks.acquire(&lock_key(shared, battle), ttl).await {
@@ -118,12 +117,7 @@ pub(crate) async fn renew(
         ttl.as_millis() as u64,
     )
     .await?;
-    if refreshed {
-        Ok(Kept::Yes)
-    } else {
-        metrics::counter!("arena_fenced_writes_total").increment(1);
-        Ok(Kept::Fenced)
-    }
+    Ok(if refreshed { Kept::Yes } else { Kept::Fenced })
 }
 
 /// Lets go of a battle (its owner key expires by itself).

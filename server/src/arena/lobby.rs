@@ -89,7 +89,9 @@ impl Arena {
         mode: Mode,
         public: bool,
     ) -> Result<(u64, String), LobbyError> {
-        let settings = Settings::standard(mode, public);
+        let mut settings = Settings::standard(mode, public);
+        settings.countdown_ms = self.shared.config.countdown.as_millis() as u64;
+        settings.duration_ms = self.shared.config.duration.as_millis() as u64;
         let mut tries = 0;
         let (id, code) = loop {
             let code = new_code();
@@ -237,5 +239,29 @@ impl Arena {
         }
         let deltas = store::deltas_after(&self.shared.db, battle, 0).await?;
         Ok(Some((row.settings, deltas)))
+    }
+}
+
+impl Arena {
+    /// The challenge `user` may read for `battle`: only once it has started,
+    /// and for a private battle only for those let in.
+    pub async fn problem_for(&self, battle: u64, user: Uuid) -> Result<Option<Uuid>, LobbyError> {
+        let Some(row) = store::find(&self.shared.db, battle).await? else {
+            return Ok(None);
+        };
+        if !row.settings.public && !self.may_enter(battle, user).await {
+            return Ok(None);
+        }
+        Ok(store::challenge_of(&self.shared.db, battle).await?)
+    }
+}
+
+impl Arena {
+    /// Whether `user` may watch or replay `battle` (public, or let in).
+    pub async fn may_watch(&self, battle: u64, user: Uuid) -> Result<bool, LobbyError> {
+        let Some(row) = store::find(&self.shared.db, battle).await? else {
+            return Ok(false);
+        };
+        Ok(row.settings.public || self.may_enter(battle, user).await)
     }
 }

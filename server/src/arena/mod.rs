@@ -53,6 +53,10 @@ pub struct ArenaConfig {
     pub store_every: Duration,
     /// Messages a socket may fall behind by before it is told to resync.
     pub outbox: usize,
+    /// From everyone ready to the problem revealed, in new battles.
+    pub countdown: Duration,
+    /// How long new battles run.
+    pub duration: Duration,
 }
 
 impl Default for ArenaConfig {
@@ -62,6 +66,8 @@ impl Default for ArenaConfig {
             tick: Duration::from_millis(250),
             store_every: Duration::from_millis(100),
             outbox: 256,
+            countdown: Duration::from_secs(5),
+            duration: Duration::from_secs(15 * 60),
         }
     }
 }

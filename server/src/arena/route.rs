@@ -193,7 +193,7 @@ impl Arena {
         Ok(())
     }
 
-    async fn may_enter(&self, battle: u64, user: Uuid) -> bool {
+    pub(crate) async fn may_enter(&self, battle: u64, user: Uuid) -> bool {
         if self.shared.rooms.is_player(battle, user) {
             return true;
         }

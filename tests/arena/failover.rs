@@ -1,0 +1,198 @@
+//! Owners that die or freeze: another instance takes the battle over, and the
+//! old owner's writes are refused.
+
+use crate::client::Seat;
+use crate::world::{PATIENCE, World, all_until, assert_in_step, solution, start_battle, watch_all};
+use eduscale_core::battle::Phase;
+use eduscale_core::protocol::ClientMsg;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+
+/// Waits until `battle` has an owner other than `not`; its index.
+async fn new_owner(world: &World, battle: u64, not: Option<usize>) -> usize {
+    let started = Instant::now();
+    loop {
+        if let Some(owner) = world.owner(battle).await
+            && Some(owner) != not
+        {
+            return owner;
+        }
+        assert!(started.elapsed() < PATIENCE, "nobody took the battle over");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Makes every seat read until it has answered a ping: all sent before is in.
+async fn settle(seats: &mut [Seat]) {
+    for (i, seat) in seats.iter_mut().enumerate() {
+        let nonce = 1000 + i as u64;
+        seat.send(&ClientMsg::Ping { nonce }).await;
+        seat.until(PATIENCE, |s| {
+            s.inbox
+                .iter()
+                .any(|m| matches!(m, eduscale_core::protocol::ServerMsg::Pong { nonce: n } if *n == nonce))
+        })
+        .await;
+    }
+}
+
+#[sqlx::test]
+async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_ends_in_step(
+    db: PgPool,
+) {
+    let mut world = World::start(db.clone(), 2, 1_000, 300).await;
+    let addrs = [world.instances[0].addr, world.instances[1].addr];
+    let ana = world.person("Ana").await;
+    let ben = world.person("Ben").await;
+    let eve = world.person("Eve").await;
+    let battle = ana.create(addrs[0], "duel", true).await;
+    let mut seats = vec![
+        Seat::open(&ana, addrs[0]).await,
+        Seat::open(&ana, addrs[1]).await,
+        Seat::open(&ben, addrs[0]).await,
+        Seat::open(&ben, addrs[1]).await,
+        Seat::open(&eve, addrs[0]).await,
+        Seat::open(&eve, addrs[1]).await,
+    ];
+    watch_all(&mut seats, battle).await;
+    start_battle(&mut seats, &[0, 2], battle).await;
+    for i in 0..5 {
+        seats[0].type_code(battle, i, "#").await;
+    }
+    all_until(&mut seats, |s| s.players[0].code.len() == 5).await;
+
+    let owner = new_owner(&world, battle, None).await;
+    let survivor = 1 - owner;
+    world.instances[owner].kill();
+    // Sockets on the dead instance reconnect to the survivor, from what they hold.
+    for seat in seats.iter_mut() {
+        if seat.at == addrs[owner] {
+            seat.reconnect(addrs[survivor]).await;
+            seat.watch(battle).await;
+        }
+    }
+    assert_eq!(new_owner(&world, battle, Some(owner)).await, survivor);
+
+    let problem = seats[1].battle().problem.clone().unwrap();
+    seats[1]
+        .type_code(battle, 5, &solution(&problem.challenge))
+        .await;
+    seats[1]
+        .play(battle, eduscale_core::protocol::PlayerAction::Submit)
+        .await;
+    all_until(&mut seats, |s| {
+        s.is_finished() && s.players.iter().all(|p| p.rating_after.is_some())
+    })
+    .await;
+    settle(&mut seats).await;
+    for seat in &seats {
+        assert!(
+            seat.seqs_contiguous(),
+            "a seq was skipped or repeated: {:?}",
+            seat.applied
+        );
+        assert_eq!(
+            seat.snapshots, 1,
+            "caught up from the log, not from a snapshot"
+        );
+    }
+    assert_in_step(&seats);
+    assert_eq!(
+        seats[0].battle().players[0].standing.rank,
+        1,
+        "Ana solved it"
+    );
+    let stored: Vec<i64> =
+        sqlx::query_scalar("SELECT seq FROM battle_deltas WHERE battle_id = $1 ORDER BY seq")
+            .bind(battle as i64)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let expected: Vec<i64> = (1..=seats[0].battle().seq as i64).collect();
+    assert_eq!(stored, expected, "every delta stored once, none lost");
+    world.cleanup().await;
+}
+
+#[sqlx::test]
+async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) {
+    // A long countdown, so the pause starts while the old owner still has a
+    // write ahead of it (revealing the problem).
+    let world = World::start(db.clone(), 2, 1_000, 4_000).await;
+    let addrs = [world.instances[0].addr, world.instances[1].addr];
+    let ana = world.person("Ana").await;
+    let ben = world.person("Ben").await;
+    let battle = ana.create(addrs[0], "duel", true).await;
+    let mut seats = vec![
+        Seat::open(&ana, addrs[0]).await,
+        Seat::open(&ana, addrs[1]).await,
+        Seat::open(&ben, addrs[0]).await,
+        Seat::open(&ben, addrs[1]).await,
+    ];
+    watch_all(&mut seats, battle).await;
+    for &p in &[0, 2] {
+        seats[p].join(battle).await;
+    }
+    all_until(&mut seats, |s| s.players.len() == 2).await;
+    for &p in &[0, 2] {
+        seats[p]
+            .play(
+                battle,
+                eduscale_core::protocol::PlayerAction::Ready { ready: true },
+            )
+            .await;
+    }
+    all_until(&mut seats, |s| matches!(s.phase, Phase::Countdown { .. })).await;
+
+    let owner = new_owner(&world, battle, None).await;
+    let other = 1 - owner;
+    let fenced_before = world.instances[owner]
+        .counter("arena_fenced_writes_total")
+        .await;
+    world.instances[owner].pause();
+    // The other instance takes over after the lease and starts the battle.
+    assert_eq!(new_owner(&world, battle, Some(owner)).await, other);
+    for seat in seats.iter_mut().filter(|s| s.at == addrs[other]) {
+        seat.until(PATIENCE, |s| {
+            s.state
+                .as_ref()
+                .is_some_and(|b| matches!(b.phase, Phase::Running { .. }))
+        })
+        .await;
+    }
+    world.instances[owner].resume();
+
+    let started = Instant::now();
+    while world.instances[owner]
+        .counter("arena_fenced_writes_total")
+        .await
+        <= fenced_before
+    {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the old owner was never fenced out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (epoch, status): (i64, String) =
+        sqlx::query_as("SELECT lease_epoch, status FROM battles WHERE id = $1")
+            .bind(battle as i64)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(epoch >= 2, "the successor bumped the epoch");
+    assert_eq!(status, "running");
+
+    // Play on: the battle is whole and every socket, on both instances, agrees.
+    seats[1].type_code(battle, 0, "print(1)").await;
+    all_until(&mut seats, |s| s.players[0].code == "print(1)").await;
+    settle(&mut seats).await;
+    for seat in &seats {
+        assert!(
+            seat.seqs_contiguous(),
+            "a seq was skipped or repeated: {:?}",
+            seat.applied
+        );
+    }
+    assert_in_step(&seats);
+    world.cleanup().await;
+}
