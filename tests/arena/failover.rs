@@ -56,8 +56,8 @@ async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_e
     ];
     watch_all(&mut seats, battle).await;
     start_battle(&mut seats, &[0, 2], battle).await;
-    for i in 0..5 {
-        seats[0].type_code(battle, i, "#").await;
+    for _ in 0..5 {
+        seats[0].type_code(battle, 0, "#").await;
     }
     all_until(&mut seats, |s| s.players[0].code.len() == 5).await;
 

@@ -106,7 +106,7 @@ pub(crate) async fn take(shared: &Arc<Shared>, battle: u64) -> Result<bool, Take
         raced
     };
     if raced {
-        lease::release(shared, &owned).await;
+        lease::release(shared, battle, &owned).await;
         return Ok(true);
     }
     tokio::spawn(run(shared.clone(), row, owned, tx, rx));
@@ -141,11 +141,11 @@ async fn run(
     let ended = match Actor::rebuild(shared.clone(), row, owned, me.clone()).await {
         Ok(mut actor) => {
             let ended = actor.serve(rx).await;
-            lease::release(&shared, &actor.owned).await;
+            lease::release(&shared, battle, &actor.owned).await;
             ended
         }
         Err((e, owned)) => {
-            lease::release(&shared, &owned).await;
+            lease::release(&shared, battle, &owned).await;
             Err(e)
         }
     };

@@ -87,26 +87,32 @@ pub enum Kept {
     Fenced,
 }
 
-/// Renews the lease and the owner key. If the lock could not be extended (lock
-/// nodes unreachable, or it expired while this process was paused), the epoch
-/// decides: a fenced write of nothing tells whether a successor took over; if
-/// none did, the lock is taken again.
+/// Renews the lease and the owner key. If the lock could not be extended (a
+/// slow lock node, or it lapsed while this process was paused), the epoch
+/// decides: a fenced write of nothing tells whether a successor took over. If
+/// none did, the lock is taken again when it can be, and the owner goes on
+/// either way: every write it makes still names its epoch, so should another
+/// instance win the lock meanwhile, it bumps the epoch and those writes are
+/// refused.
 pub(crate) async fn renew(
     shared: &Shared,
     battle: u64,
     owned: &mut Owned,
 ) -> Result<Kept, LeaseError> {
     let ttl = shared.config.lease_ttl;
-    let extended = shared.locks.extend(&mut owned.lease, ttl).await;
-    if !extended {
+    if !shared.locks.extend(&mut owned.lease, ttl).await {
         if let Err(store::StoreError::Fenced) =
             store::still_owner(&shared.db, battle, owned.epoch).await
         {
             return Ok(Kept::Fenced);
         }
-        match shared.locks.acquire(&lock_key(shared, battle), ttl).await {
-            Some(lease) => owned.lease = lease,
-            None => return Ok(Kept::Fenced),
+        if let Some(lease) = shared.locks.acquire(&lock_key(shared, battle), ttl).await {
+            owned.lease = lease;
+        } else {
+            tracing::debug!(
+                battle,
+                "could not renew the battle lock; the epoch still guards writes"
+            );
         }
     }
     let refreshed = log::refresh_owner(
@@ -120,9 +126,13 @@ pub(crate) async fn renew(
     Ok(if refreshed { Kept::Yes } else { Kept::Fenced })
 }
 
-/// Lets go of a battle (its owner key expires by itself).
-pub(crate) async fn release(shared: &Shared, owned: &Owned) {
+/// Lets go of a battle: the lock, and the owner key while it still names us,
+/// so that moves find the next owner at once rather than after the TTL.
+pub(crate) async fn release(shared: &Shared, battle: u64, owned: &Owned) {
     shared.locks.release(&owned.lease).await;
+    if let Err(e) = log::forget_owner(&shared.redis, battle, owned.epoch, shared.instance).await {
+        tracing::debug!(battle, error = %e, "owner key left to expire");
+    }
 }
 
 /// How often an owner renews: three times per TTL.

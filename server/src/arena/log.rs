@@ -88,6 +88,16 @@ static FENCED_SET: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
+static FORGET: LazyLock<Script> = LazyLock::new(|| {
+    Script::from_lua(
+        r#"
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+        return redis.call('DEL', KEYS[2])
+        "#,
+    )
+});
+
 /// What an append came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {
@@ -169,6 +179,24 @@ pub async fn refresh_owner(
         Some(ttl_ms),
     )
     .await
+}
+
+/// Deletes the owner key if it still names `instance` under `epoch`.
+pub async fn forget_owner(
+    redis: &Redis,
+    battle: u64,
+    epoch: i64,
+    instance: Uuid,
+) -> Result<(), Error> {
+    let keys = Keys::new(&redis.prefix, battle);
+    let _: i64 = FORGET
+        .evalsha_with_reload(
+            redis.pool.next(),
+            vec![keys.epoch, keys.owner],
+            vec![Value::from(epoch), Value::from(instance.to_string())],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Sets the log's last seq (after a rebuild) while `epoch` is current.
