@@ -2,7 +2,7 @@
 //! error, and the battle goes on untouched.
 
 use crate::client::Seat;
-use crate::world::{PATIENCE, World, all_until, assert_in_step, start_battle, watch_all};
+use crate::world::{PATIENCE, World, all_until, assert_in_step, code_of, start_battle, watch_all};
 use eduscale_core::battle::Refusal;
 use eduscale_core::protocol::{ClientMsg, ErrorCode, PlayerAction, ServerMsg};
 use sqlx::PgPool;
@@ -142,7 +142,8 @@ async fn bad_frames_strangers_and_spectators_are_refused_and_the_battle_is_untou
         "only the spectator count may have moved"
     );
     seats[0].type_code(battle, 0, "print(2)").await;
-    all_until(&mut seats, |s| s.players[0].code == "print(2)").await;
+    let ana_id = ana.id;
+    all_until(&mut seats, |s| code_of(s, ana_id) == "print(2)").await;
     assert_in_step(&seats);
     world.cleanup().await;
 }

@@ -252,7 +252,20 @@ impl Seat {
                 "seat of {} on {} waited {within:?}; it holds {:?}; inbox {:?}",
                 self.person,
                 self.at,
-                self.state.as_ref().map(|s| (s.seq, s.phase)),
+                self.state.as_ref().map(|s| (
+                    s.seq,
+                    s.phase,
+                    s.players
+                        .iter()
+                        .map(|p| (
+                            &p.name,
+                            p.away_since_ms,
+                            p.forfeited,
+                            p.code.len(),
+                            p.attempts
+                        ))
+                        .collect::<Vec<_>>()
+                )),
                 self.inbox.iter().rev().take(5).collect::<Vec<_>>()
             );
             if self.next().await.is_none() {

@@ -207,14 +207,19 @@ impl Instance {
         self.signal("-CONT");
     }
 
-    /// A counter from its `/metrics`, 0 when absent.
-    pub async fn counter(&self, name: &str) -> f64 {
-        let text = reqwest::get(format!("http://{}/metrics", self.addr))
+    /// Its `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.addr))
             .await
             .expect("metrics")
             .text()
             .await
-            .expect("metrics text");
+            .expect("metrics text")
+    }
+
+    /// A counter from its `/metrics`, 0 when absent.
+    pub async fn counter(&self, name: &str) -> f64 {
+        let text = self.metrics().await;
         text.lines()
             .filter(|l| l.starts_with(name))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -227,6 +232,7 @@ impl Drop for Instance {
         // A paused process must be thawed to die cleanly.
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -2,7 +2,9 @@
 //! old owner's writes are refused.
 
 use crate::client::Seat;
-use crate::world::{PATIENCE, World, all_until, assert_in_step, solution, start_battle, watch_all};
+use crate::world::{
+    PATIENCE, World, all_until, assert_in_step, code_of, solution, start_battle, watch_all,
+};
 use eduscale_core::battle::Phase;
 use eduscale_core::protocol::ClientMsg;
 use sqlx::PgPool;
@@ -59,10 +61,15 @@ async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_e
     for _ in 0..5 {
         seats[0].type_code(battle, 0, "#").await;
     }
-    all_until(&mut seats, |s| s.players[0].code.len() == 5).await;
+    let ana_id = ana.id;
+    all_until(&mut seats, |s| code_of(s, ana_id).len() == 5).await;
 
     let owner = new_owner(&world, battle, None).await;
     let survivor = 1 - owner;
+    eprintln!(
+        "killing instance {owner} on {} ({}); the other is {} ({})",
+        addrs[owner], world.instances[owner].id, addrs[survivor], world.instances[survivor].id
+    );
     world.instances[owner].kill();
     // Sockets on the dead instance reconnect to the survivor, from what they hold.
     for seat in seats.iter_mut() {
@@ -98,7 +105,9 @@ async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_e
     }
     assert_in_step(&seats);
     assert_eq!(
-        seats[0].battle().players[0].standing.rank,
+        seats[0].battle().players[seats[0].battle().player_index(&ana.id.to_string()).unwrap()]
+            .standing
+            .rank,
         1,
         "Ana solved it"
     );
@@ -109,6 +118,18 @@ async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_e
             .await
             .unwrap();
     let expected: Vec<i64> = (1..=seats[0].battle().seq as i64).collect();
+    let started = Instant::now();
+    let mut stored = stored;
+    while stored != expected && started.elapsed() < Duration::from_secs(10) {
+        // The last deltas are stored in a batch a moment after they are sent.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stored =
+            sqlx::query_scalar("SELECT seq FROM battle_deltas WHERE battle_id = $1 ORDER BY seq")
+                .bind(battle as i64)
+                .fetch_all(&db)
+                .await
+                .unwrap();
+    }
     assert_eq!(stored, expected, "every delta stored once, none lost");
     world.cleanup().await;
 }
@@ -148,6 +169,11 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
     let fenced_before = world.instances[owner]
         .counter("arena_fenced_writes_total")
         .await;
+    eprintln!(
+        "{:?} pausing instance {owner} ({}), fenced so far {fenced_before}",
+        std::time::SystemTime::now(),
+        world.instances[owner].id
+    );
     world.instances[owner].pause();
     // The other instance takes over after the lease and starts the battle.
     assert_eq!(new_owner(&world, battle, Some(owner)).await, other);
@@ -160,6 +186,7 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
         .await;
     }
     world.instances[owner].resume();
+    eprintln!("{:?} resumed", std::time::SystemTime::now());
 
     let started = Instant::now();
     while world.instances[owner]
@@ -169,7 +196,8 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
     {
         assert!(
             started.elapsed() < PATIENCE,
-            "the old owner was never fenced out"
+            "the old owner was never fenced out: {}",
+            world.instances[owner].metrics().await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -184,7 +212,8 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
 
     // Play on: the battle is whole and every socket, on both instances, agrees.
     seats[1].type_code(battle, 0, "print(1)").await;
-    all_until(&mut seats, |s| s.players[0].code == "print(1)").await;
+    let ana_id = ana.id;
+    all_until(&mut seats, |s| code_of(s, ana_id) == "print(1)").await;
     settle(&mut seats).await;
     for seat in &seats {
         assert!(

@@ -116,6 +116,8 @@ async fn a_hundred_correct_submissions_on_two_instances_make_one_duel_winner_and
         0
     };
     let before = seats[loser].battle().clone();
+    // Its earlier submissions were answered too late as well: hear only this one.
+    seats[loser].inbox.clear();
     seats[loser].play(battle, PlayerAction::Submit).await;
     seats[loser]
         .until(PATIENCE, |s| {

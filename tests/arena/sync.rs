@@ -2,7 +2,7 @@
 //! snapshot once the log no longer reaches back that far.
 
 use crate::client::{Person, Seat};
-use crate::world::{PATIENCE, World, all_until, assert_in_step, start_battle, watch_all};
+use crate::world::{PATIENCE, World, all_until, assert_in_step, code_of, start_battle, watch_all};
 use eduscale_core::battle::TextEdit;
 use eduscale_core::protocol::PlayerAction;
 use futures_util::future::join_all;
@@ -59,11 +59,12 @@ async fn a_socket_that_missed_500_deltas_catches_up_from_the_log_and_after_a_tri
     let missed_from = eve_seat.battle().seq;
 
     type_many(&ana, a, battle, 500).await;
-    all_until(&mut seats, |s| s.players[0].code.len() == 500).await;
+    let ana_id = ana.id;
+    all_until(&mut seats, |s| code_of(s, ana_id).len() == 500).await;
     eve_seat.reconnect(b).await;
     eve_seat.watch(battle).await;
     eve_seat
-        .until(PATIENCE, |s| s.battle().players[0].code.len() == 500)
+        .until(PATIENCE, |s| code_of(s.battle(), ana_id).len() == 500)
         .await;
     assert_eq!(eve_seat.snapshots, 1, "caught up with deltas, no snapshot");
     assert!(eve_seat.applied.len() > 500);
@@ -75,11 +76,11 @@ async fn a_socket_that_missed_500_deltas_catches_up_from_the_log_and_after_a_tri
     // More than the log keeps: the next catch-up is a snapshot.
     eve_seat.close().await;
     type_many(&ana, a, battle, 1_100).await;
-    all_until(&mut seats, |s| s.players[0].code.len() == 1_600).await;
+    all_until(&mut seats, |s| code_of(s, ana_id).len() == 1_600).await;
     eve_seat.reconnect(b).await;
     eve_seat.watch(battle).await;
     eve_seat
-        .until(PATIENCE, |s| s.battle().players[0].code.len() == 1_600)
+        .until(PATIENCE, |s| code_of(s.battle(), ana_id).len() == 1_600)
         .await;
     assert_eq!(eve_seat.snapshots, 2, "the log was trimmed: a snapshot");
     assert_eq!(eve_seat.battle(), seats[0].battle());

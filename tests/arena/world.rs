@@ -163,3 +163,10 @@ pub fn assert_in_step(seats: &[Seat]) {
         );
     }
 }
+
+/// `who`'s code in `state` (players are in join order, which races).
+pub fn code_of(state: &BattleState, who: uuid::Uuid) -> &str {
+    state
+        .player_index(&who.to_string())
+        .map_or("", |i| state.players[i].code.as_str())
+}

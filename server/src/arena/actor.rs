@@ -140,6 +140,7 @@ async fn run(
     let _ = span.enter();
     let ended = match Actor::rebuild(shared.clone(), row, owned, me.clone()).await {
         Ok(mut actor) => {
+            tracing::info!(battle, epoch, seq = actor.state.seq, "took the battle");
             let ended = actor.serve(rx).await;
             lease::release(&shared, battle, &actor.owned).await;
             ended
@@ -152,6 +153,8 @@ async fn run(
     match ended {
         Ok(()) => tracing::debug!(battle, "battle actor done"),
         Err(Stop::Fenced) => {
+            // Every refused write of an owner whose lease was taken over ends here.
+            metrics::counter!("arena_fenced_writes_total").increment(1);
             tracing::warn!(battle, epoch, "battle actor fenced out; standing down")
         }
         Err(e) => tracing::warn!(battle, epoch, error = %e, "battle actor stopped"),
