@@ -67,6 +67,9 @@ pub enum BenchCommand {
     /// Learning paths: open nodes and unlocks after a pass, on a 1,000-node path
     /// with 10,000 learners (in a scratch database made and dropped by the run).
     Paths(BenchArgs),
+    /// The arena: N sockets in battles of K over I instances, a typing trace,
+    /// latency, bytes per delta against whole states, memory per socket.
+    Arena(crate::bench::arena::ArenaBenchArgs),
 }
 
 /// `eduscale import`

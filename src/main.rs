@@ -48,6 +48,9 @@ async fn main() -> ExitCode {
         Command::Bench(BenchCommand::Paths(args)) => bench::paths::run(&config, &args)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Arena(args)) => bench::arena::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Runner(runner) => commands::runner(&config, runner)
             .await
             .map(|()| ExitCode::SUCCESS),

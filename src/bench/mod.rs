@@ -3,6 +3,7 @@
 //! interpreter, say), the ratio is printed too: a ratio survives a noisy machine,
 //! an absolute time does not.
 
+pub mod arena;
 pub mod paths;
 pub mod runner;
 
@@ -77,4 +78,12 @@ pub fn peak_rss_mb() -> f64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kb| round3(kb / 1024.0))
+}
+
+/// `url` with its database replaced by `name` (benchmarks make scratch databases
+/// beside the configured one).
+pub(crate) fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)?;
+    parsed.set_path(&format!("/{name}"));
+    Ok(parsed.to_string())
 }

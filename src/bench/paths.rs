@@ -33,8 +33,8 @@ const LEARNERS: usize = 10_000;
 pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
     let samples = if args.quick { 100 } else { 500 };
     let scratch = format!("eduscale_bench_paths_{}", std::process::id());
-    let url = with_database(&config.database_url, &scratch)?;
-    let admin = with_database(&config.database_url, "postgres")?;
+    let url = super::with_database(&config.database_url, &scratch)?;
+    let admin = super::with_database(&config.database_url, "postgres")?;
     let mut conn = sqlx::PgConnection::connect(&admin).await?;
     conn.execute(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)").as_str())
         .await?;
@@ -50,12 +50,6 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
     }
     println!("{}", result?);
     Ok(())
-}
-
-fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
-    let mut parsed = url::Url::parse(url)?;
-    parsed.set_path(&format!("/{name}"));
-    Ok(parsed.to_string())
 }
 
 async fn measure(url: &str, samples: usize) -> anyhow::Result<serde_json::Value> {

@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 /// Messages one learner's sockets on this instance may fall behind by.
-const PER_LEARNER_BUFFER: usize = 64;
+const PER_LEARNER_BUFFER: usize = 16;
 
 /// The realtime relay of this instance. Cheap to clone.
 #[derive(Clone)]

@@ -1,0 +1,656 @@
+//! `eduscale bench arena`: battles at scale, across instances.
+//!
+//! Starts `--instances` servers (this binary, `serve`) over a scratch database
+//! and a fresh Redis prefix (or targets running ones with `--url`, using the
+//! configured database and Redis), signs in `--clients` people (sessions
+//! written straight to the store: hashing 10,000 passwords would take minutes),
+//! seats them in battles of `--room`, each battle spread over the instances,
+//! and drives a typing trace: every player sends `--rate` events a second,
+//! mostly batches of typed text (what a browser sends every ~50 ms while
+//! someone types), now and then a run of the visible tests or a submission.
+//! Every socket applies every delta with `core::battle::apply` and checks the
+//! hash, as the browser does.
+//!
+//! Figures:
+//! - `latency_ms`: from sending an edit to each room member (its sender
+//!   included) having applied the delta that carries it;
+//! - `deliveries_per_s`: deltas applied by all sockets, per second;
+//! - `bytes_per_client_per_s`: what the deltas cost on the wire, and what the
+//!   same trace would cost if every change resent the whole state;
+//! - `rss_kb_per_socket`: the instances' resident memory with every socket
+//!   connected and seated, less before any, per socket;
+//! - `desyncs`: deltas that did not apply (a gap, a bad op or a wrong hash).
+
+use super::round3;
+use crate::config::Config;
+use eduscale_core::battle::{BattleState, Mode, Op, Phase, Settings, TextEdit, apply};
+use eduscale_core::code::Language;
+use eduscale_core::protocol::{
+    self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, PlayerAction, ServerMsg,
+};
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use serde_json::json;
+use sqlx::{Connection, Executor, PgPool};
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+/// `eduscale bench arena` options.
+#[derive(Debug, clap::Args)]
+pub struct ArenaBenchArgs {
+    /// Server instances to start (ignored with --url).
+    #[arg(long, default_value_t = 2)]
+    pub instances: usize,
+    /// Sockets (one player each).
+    #[arg(long, default_value_t = 1_000)]
+    pub clients: usize,
+    /// Players per battle.
+    #[arg(long, default_value_t = 2)]
+    pub room: usize,
+    /// Events per player per second.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Seconds of trace, after everyone is seated.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Running instances to target, comma-separated (`http://host:port`); they
+    /// must share the configured database and Redis prefix.
+    #[arg(long, value_delimiter = ',')]
+    pub url: Vec<String>,
+    /// Print the figures as one JSON object (the only output format).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A deployment under test.
+struct Target {
+    db: PgPool,
+    redis: eduscale_server::redis::Redis,
+    addrs: Vec<String>,
+    children: Vec<Child>,
+    scratch: Option<(String, String)>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the benchmark and prints the JSON object.
+pub async fn run(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.room >= 2 && args.room <= 12, "--room is 2 to 12");
+    anyhow::ensure!(
+        args.clients >= args.room,
+        "--clients must fill at least one room"
+    );
+    anyhow::ensure!(args.rate > 0.0, "--rate must be positive");
+    let target = deploy(config, args).await?;
+    let result = measure(&target, args).await;
+    target.db.close().await;
+    if let Some((admin, scratch)) = &target.scratch
+        && let Ok(mut c) = sqlx::PgConnection::connect(admin).await
+    {
+        drop(target);
+        let _ = c
+            .execute(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)").as_str())
+            .await;
+    }
+    println!("{}", result?);
+    Ok(())
+}
+
+async fn deploy(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<Target> {
+    let pid = std::process::id();
+    let prefix = if args.url.is_empty() {
+        format!("bench-arena-{pid}:")
+    } else {
+        config.redis_prefix.clone()
+    };
+    let redis = eduscale_server::redis::Redis::connect(
+        &config.redis_url,
+        4,
+        eduscale_server::redis::KeyPrefix::new(&prefix),
+    )
+    .await?;
+    if !args.url.is_empty() {
+        let db = eduscale_server::db::connect(&config.database_url, 8).await?;
+        let addrs = args
+            .url
+            .iter()
+            .map(|u| {
+                u.trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_owned()
+            })
+            .collect();
+        return Ok(Target {
+            db,
+            redis,
+            addrs,
+            children: Vec::new(),
+            scratch: None,
+        });
+    }
+    let scratch = format!("eduscale_bench_arena_{pid}");
+    let url = super::with_database(&config.database_url, &scratch)?;
+    let admin = super::with_database(&config.database_url, "postgres")?;
+    let mut conn = sqlx::PgConnection::connect(&admin).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)").as_str())
+        .await?;
+    conn.execute(format!("CREATE DATABASE {scratch}").as_str())
+        .await?;
+    let db = eduscale_server::db::connect(&url, 8).await?;
+    eduscale_server::db::migrate(&db, &url).await?;
+    let content = eduscale_server::paths::content::load(std::path::Path::new("content"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eduscale_server::paths::import::import(&db, &content).await?;
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    let mut addrs = Vec::new();
+    for _ in 0..args.instances.max(1) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(&exe)
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("EDUSCALE_REDIS_PREFIX", &prefix)
+            .env("LEPTOS_SITE_ADDR", &addr)
+            .env("EDUSCALE_ARENA_COUNTDOWN_MS", "500")
+            .env("EDUSCALE_DB_MAX_CONNECTIONS", "16")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?;
+        children.push(child);
+        addrs.push(addr);
+    }
+    let target = Target {
+        db,
+        redis,
+        addrs,
+        children,
+        scratch: Some((admin, scratch)),
+    };
+    for addr in &target.addrs {
+        wait_ready(addr).await?;
+    }
+    Ok(target)
+}
+
+async fn wait_ready(addr: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        if let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let request =
+                format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            if stream.write_all(request.as_bytes()).await.is_ok() {
+                let mut reply = Vec::new();
+                let _ = stream.read_to_end(&mut reply).await;
+                if reply.starts_with(b"HTTP/1.1 200") {
+                    return Ok(());
+                }
+            }
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "the instance at {addr} never got ready"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Resident memory of `pid`, in KiB.
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn total_rss(target: &Target) -> Option<u64> {
+    if target.children.is_empty() {
+        return None;
+    }
+    target.children.iter().map(|c| rss_kb(c.id())).sum()
+}
+
+/// What every socket adds to.
+#[derive(Default)]
+struct Stats {
+    /// Edits in flight: (battle, player, edit number) → when sent, members left.
+    sent: Mutex<HashMap<(u64, u8, u64), (Instant, usize)>>,
+    latencies: Mutex<Vec<Duration>>,
+    deliveries: AtomicU64,
+    delta_bytes: AtomicU64,
+    full_bytes: AtomicU64,
+    desyncs: AtomicU64,
+    seated: AtomicU64,
+}
+
+/// The typed program every player starts from (a realistic starting document).
+const STARTER: &str = "import sys\n\n\ndef solve(data):\n    \"\"\"Read the input, compute, return the answer.\"\"\"\n    numbers = [int(x) for x in data.split()]\n    total = 0\n    for n in numbers:\n        total += n\n    return total\n\n\ndef main():\n    data = sys.stdin.read()\n    print(solve(data))\n\n\nif __name__ == \"__main__\":\n    main()\n";
+
+async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde_json::Value> {
+    let people = seed_people(target, args.clients).await?;
+    let battles = seed_battles(target, &people, args.room).await?;
+    let rss_before = total_rss(target);
+    let stats = Arc::new(Stats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let started_at = Arc::new(Mutex::new(None::<Instant>));
+    let connecting = Arc::new(Semaphore::new(256));
+    let mut tasks = Vec::with_capacity(people.len());
+    for (i, (user, cookie)) in people.iter().enumerate() {
+        let room = i / args.room;
+        let Some(&battle) = battles.get(room) else {
+            break;
+        };
+        let seat = i % args.room;
+        let addr = target.addrs[(room + seat) % target.addrs.len()].clone();
+        let player = Player {
+            user: *user,
+            cookie: cookie.clone(),
+            addr,
+            battle,
+            room_size: args.room,
+            measures_full: seat == 0,
+            rate: args.rate,
+        };
+        tasks.push(tokio::spawn(player.play(
+            stats.clone(),
+            stop.clone(),
+            go.clone(),
+            started_at.clone(),
+            connecting.clone(),
+        )));
+    }
+    let seats = tasks.len() as u64;
+    let seating = Instant::now();
+    while stats.seated.load(Ordering::Relaxed) < seats {
+        anyhow::ensure!(
+            seating.elapsed() < Duration::from_secs(600),
+            "only {} of {seats} sockets were seated in 10 minutes",
+            stats.seated.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Everyone is connected and in a running battle: what the sockets cost.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = total_rss(target);
+    stats.latencies.lock().map(|mut l| l.clear()).ok();
+    stats.deliveries.store(0, Ordering::Relaxed);
+    stats.delta_bytes.store(0, Ordering::Relaxed);
+    stats.full_bytes.store(0, Ordering::Relaxed);
+    let trace_start = Instant::now();
+    *started_at
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(trace_start);
+    go.notify_waiters();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = trace_start.elapsed().as_secs_f64();
+    // Let what is in flight arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for task in &tasks {
+        task.abort();
+    }
+    let mut latencies = std::mem::take(
+        &mut *stats
+            .latencies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies
+            .get(i)
+            .map_or(0.0, |d| round3(d.as_secs_f64() * 1e3))
+    };
+    let per_client = |bytes: u64| round3(bytes as f64 / seats as f64 / elapsed);
+    let delta = stats.delta_bytes.load(Ordering::Relaxed);
+    let full = stats.full_bytes.load(Ordering::Relaxed);
+    Ok(json!({
+        "clients": seats,
+        "instances": target.addrs.len(),
+        "room": args.room,
+        "rate": args.rate,
+        "latency_ms": {"p50": at(0.5), "p99": at(0.99), "p999": at(0.999)},
+        "samples": latencies.len(),
+        "deliveries_per_s": round3(stats.deliveries.load(Ordering::Relaxed) as f64 / elapsed),
+        "bytes_per_client_per_s": {"delta": per_client(delta), "full_state": per_client(full)},
+        "delta_ratio": if full == 0 { 0.0 } else { round3(delta as f64 / full as f64) },
+        "rss_kb_per_socket": match (rss_before, rss_after) {
+            (Some(b), Some(a)) => json!(round3(a.saturating_sub(b) as f64 / seats as f64)),
+            _ => serde_json::Value::Null,
+        },
+        "desyncs": stats.desyncs.load(Ordering::Relaxed),
+    }))
+}
+
+/// Makes `n` learners (one shared, unusable password hash: nobody logs in with
+/// it) and a session for each; their ids and cookies.
+async fn seed_people(target: &Target, n: usize) -> anyhow::Result<Vec<(Uuid, String)>> {
+    let tag = Uuid::new_v4().simple().to_string();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash)
+         SELECT 'bench' || i || '.' || $2 || '@bench.test', 'Bench ' || i, 'none'
+         FROM generate_series(1, $1) AS i
+         RETURNING id",
+    )
+    .bind(n as i64)
+    .bind(&tag[..8])
+    .fetch_all(&target.db)
+    .await?;
+    let mut people = Vec::with_capacity(n);
+    for chunk in ids.chunks(500) {
+        let minted = futures_util::future::join_all(chunk.iter().map(|id| {
+            eduscale_server::auth::session::mint(&target.redis, *id, Duration::from_secs(3600))
+        }))
+        .await;
+        for (id, cookie) in chunk.iter().zip(minted) {
+            people.push((*id, cookie.map_err(|e| anyhow::anyhow!("{e}"))?));
+        }
+    }
+    Ok(people)
+}
+
+/// One public battle per room of `room` people, made by its first.
+async fn seed_battles(
+    target: &Target,
+    people: &[(Uuid, String)],
+    room: usize,
+) -> anyhow::Result<Vec<u64>> {
+    let mode = if room == 2 { Mode::Duel } else { Mode::Group };
+    let mut settings = Settings::standard(mode, true);
+    settings.capacity = room as u8;
+    settings.countdown_ms = 500;
+    settings.duration_ms = 60 * 60_000;
+    let mut battles = Vec::new();
+    for (i, chunk) in people.chunks_exact(room).enumerate() {
+        let id = eduscale_server::arena::store::create(&target.db, &code(i), &settings, chunk[0].0)
+            .await?;
+        battles.push(id);
+    }
+    Ok(battles)
+}
+
+/// The invite code of room `i` (codes are unique).
+fn code(i: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut n = i;
+    (0..6)
+        .map(|_| {
+            let c = ALPHABET[n % ALPHABET.len()] as char;
+            n /= ALPHABET.len();
+            c
+        })
+        .collect()
+}
+
+/// What the reader tells the writer.
+#[derive(Debug, Clone, Copy)]
+enum Seated {
+    /// Everyone has joined.
+    Full,
+    /// The battle runs; this is my index among the players.
+    Running(u8),
+    /// My copy went out of step: watch again.
+    Lost,
+}
+
+/// One player's socket.
+struct Player {
+    user: Uuid,
+    cookie: String,
+    addr: String,
+    battle: u64,
+    room_size: usize,
+    measures_full: bool,
+    rate: f64,
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+async fn send(sink: &mut Sink, msg: &ClientMsg) -> bool {
+    match protocol::encode(msg, Encoding::Binary) {
+        Frame::Binary(bytes) => sink.send(Message::Binary(bytes.into())).await.is_ok(),
+        Frame::Text(_) => false,
+    }
+}
+
+impl Player {
+    async fn play(
+        self,
+        stats: Arc<Stats>,
+        stop: Arc<AtomicBool>,
+        go: Arc<tokio::sync::Notify>,
+        started_at: Arc<Mutex<Option<Instant>>>,
+        connecting: Arc<Semaphore>,
+    ) -> anyhow::Result<()> {
+        let socket = {
+            let _permit = connecting.acquire().await?;
+            let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
+            let headers = request.headers_mut();
+            headers.insert(
+                "cookie",
+                format!("{}={}", eduscale_server::auth::session::COOKIE, self.cookie).parse()?,
+            );
+            headers.insert("sec-websocket-protocol", BINARY_SUBPROTOCOL.parse()?);
+            tokio_tungstenite::connect_async(request).await?.0
+        };
+        let (mut sink, mut stream) = socket.split();
+        let battle = self.battle;
+        send(&mut sink, &ClientMsg::Watch { battle, have: None }).await;
+        send(
+            &mut sink,
+            &ClientMsg::Play {
+                battle,
+                action: PlayerAction::Join {
+                    language: Language::Python,
+                },
+            },
+        )
+        .await;
+        let me = self.user.to_string();
+        let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<Seated>(4);
+        let reader_stats = stats.clone();
+        let room_size = self.room_size;
+        let measures_full = self.measures_full;
+        // The reader: applies every delta, and tells the writer when seated.
+        let reader = tokio::spawn(async move {
+            let mut state: Option<BattleState> = None;
+            let mut told_ready = false;
+            let mut told_running = false;
+            while let Some(Ok(message)) = stream.next().await {
+                let Message::Binary(bytes) = message else {
+                    continue;
+                };
+                let Ok(msg) =
+                    protocol::decode::<ServerMsg>(&Frame::Binary(bytes.to_vec()), Encoding::Binary)
+                else {
+                    continue;
+                };
+                match msg {
+                    ServerMsg::BattleSnapshot(s) => state = Some(*s),
+                    ServerMsg::BattleDelta(delta) => {
+                        let Some(current) = state.as_mut() else {
+                            continue;
+                        };
+                        let now = Instant::now();
+                        if let Err(e) = apply(current, &delta) {
+                            if !matches!(e, eduscale_core::battle::ApplyError::Duplicate { .. }) {
+                                reader_stats.desyncs.fetch_add(1, Ordering::Relaxed);
+                                state = None;
+                                let _ = to_writer.send(Seated::Lost).await;
+                            }
+                            continue;
+                        }
+                        reader_stats.deliveries.fetch_add(1, Ordering::Relaxed);
+                        reader_stats
+                            .delta_bytes
+                            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                        if measures_full {
+                            // What a full-state message would have cost every member.
+                            let full = postcard::to_allocvec(&ServerMsg::BattleSnapshot(Box::new(
+                                current.clone(),
+                            )))
+                            .map_or(0, |b| b.len() as u64);
+                            reader_stats
+                                .full_bytes
+                                .fetch_add(full * room_size as u64, Ordering::Relaxed);
+                        }
+                        for op in &delta.ops {
+                            if let Op::Edit { player, edit } = op
+                                && let Some(n) = edit
+                                    .insert
+                                    .strip_prefix('#')
+                                    .and_then(|t| t.split(';').next())
+                                    .and_then(|t| t.parse::<u64>().ok())
+                            {
+                                let mut sent = reader_stats
+                                    .sent
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                                let key = (delta.battle, *player, n);
+                                if let Some((at, left)) = sent.get_mut(&key) {
+                                    let took = now.duration_since(*at);
+                                    *left -= 1;
+                                    if *left == 0 {
+                                        sent.remove(&key);
+                                    }
+                                    drop(sent);
+                                    reader_stats
+                                        .latencies
+                                        .lock()
+                                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                        .push(took);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(s) = &state {
+                    if !told_ready && s.players.len() == room_size {
+                        told_ready = true;
+                        let _ = to_writer.send(Seated::Full).await;
+                    }
+                    if !told_running
+                        && matches!(s.phase, Phase::Running { .. })
+                        && let Some(index) = s.player_index(&me)
+                    {
+                        told_running = true;
+                        let _ = to_writer.send(Seated::Running(index as u8)).await;
+                    }
+                }
+            }
+        });
+        // Everyone in the room has joined: ready.
+        while from_reader
+            .recv()
+            .await
+            .is_some_and(|m| !matches!(m, Seated::Full))
+        {}
+        send(
+            &mut sink,
+            &ClientMsg::Play {
+                battle,
+                action: PlayerAction::Ready { ready: true },
+            },
+        )
+        .await;
+        let mut my_index = None;
+        while my_index.is_none() {
+            match from_reader.recv().await {
+                Some(Seated::Running(index)) => my_index = Some(index),
+                Some(_) => {}
+                None => anyhow::bail!("the socket closed before the battle started"),
+            }
+        }
+        let my_index = my_index.unwrap_or_default();
+        // The starting document (not measured), then wait for the start signal.
+        let mut my_len = STARTER.len();
+        send(
+            &mut sink,
+            &ClientMsg::Play {
+                battle,
+                action: PlayerAction::Edit {
+                    edits: vec![TextEdit {
+                        at: 0,
+                        delete: 0,
+                        insert: STARTER.to_owned(),
+                    }],
+                },
+            },
+        )
+        .await;
+        let notified = go.notified();
+        stats.seated.fetch_add(1, Ordering::Relaxed);
+        if started_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
+        {
+            notified.await;
+        }
+        let period = Duration::from_secs_f64(1.0 / self.rate);
+        let mut n: u64 = 0;
+        // Stagger the start over one period so sends do not come in waves.
+        let offset = rand::thread_rng().gen_range(0.0..1.0);
+        tokio::time::sleep(period.mul_f64(offset)).await;
+        let mut ticker = tokio::time::interval(period);
+        while !stop.load(Ordering::Relaxed) {
+            ticker.tick().await;
+            if let Ok(Seated::Lost) = from_reader.try_recv() {
+                send(&mut sink, &ClientMsg::Watch { battle, have: None }).await;
+            }
+            let roll: f64 = rand::thread_rng().gen_range(0.0..1.0);
+            let action = if roll < 0.002 {
+                PlayerAction::Submit
+            } else if roll < 0.007 {
+                PlayerAction::Run
+            } else {
+                n += 1;
+                let typed = format!("#{n};{}\n", "x".repeat(rand::thread_rng().gen_range(2..10)));
+                let edit = TextEdit {
+                    at: my_len as u32,
+                    delete: 0,
+                    insert: typed.clone(),
+                };
+                my_len += typed.len();
+                stats
+                    .sent
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert((battle, my_index, n), (Instant::now(), self.room_size));
+                PlayerAction::Edit { edits: vec![edit] }
+            };
+            if !send(&mut sink, &ClientMsg::Play { battle, action }).await {
+                break;
+            }
+        }
+        reader.abort();
+        Ok(())
+    }
+}
