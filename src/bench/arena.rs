@@ -98,10 +98,12 @@ pub async fn run(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<()> {
     let target = deploy(config, args).await?;
     let result = measure(&target, args).await;
     target.db.close().await;
-    if let Some((admin, scratch)) = &target.scratch
-        && let Ok(mut c) = sqlx::PgConnection::connect(admin).await
+    let scratch = target.scratch.clone();
+    // Stops the instances before their database goes.
+    drop(target);
+    if let Some((admin, scratch)) = scratch
+        && let Ok(mut c) = sqlx::PgConnection::connect(&admin).await
     {
-        drop(target);
         let _ = c
             .execute(format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)").as_str())
             .await;
@@ -170,7 +172,7 @@ async fn deploy(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<Target
             .env("LEPTOS_SITE_ADDR", &addr)
             .env("EDUSCALE_ARENA_COUNTDOWN_MS", "500")
             .env("EDUSCALE_DB_MAX_CONNECTIONS", "16")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()?;
         children.push(child);
@@ -231,11 +233,14 @@ fn total_rss(target: &Target) -> Option<u64> {
     target.children.iter().map(|c| rss_kb(c.id())).sum()
 }
 
+/// An edit in flight: (battle, player, edit number).
+type EditKey = (u64, u8, u64);
+
 /// What every socket adds to.
 #[derive(Default)]
 struct Stats {
-    /// Edits in flight: (battle, player, edit number) → when sent, members left.
-    sent: Mutex<HashMap<(u64, u8, u64), (Instant, usize)>>,
+    /// Edits in flight → when sent, and how many members have yet to apply it.
+    sent: Mutex<HashMap<EditKey, (Instant, usize)>>,
     latencies: Mutex<Vec<Duration>>,
     deliveries: AtomicU64,
     delta_bytes: AtomicU64,
