@@ -300,7 +300,7 @@ fn command(step: &Step, state: &BattleState, now: &mut u64) -> Command {
                 .map(|i| state.players[i].code.as_str())
                 .unwrap_or("");
             let mut at = usize::from(*at) % (doc.len() + 2);
-            if at % 5 != 0 {
+            if !at.is_multiple_of(5) {
                 while at > 0 && !doc.is_char_boundary(at.min(doc.len())) {
                     at -= 1;
                 }
