@@ -317,13 +317,15 @@ impl Actor {
         renew.reset();
         loop {
             tokio::select! {
+                // Boxed: thousands of actors rest between events, and the
+                // handlers' futures are large.
                 mail = rx.recv() => match mail {
-                    Some(mail) => self.on_mail(mail).await?,
+                    Some(mail) => Box::pin(self.on_mail(mail)).await?,
                     None => return Ok(()),
                 },
-                _ = tick.tick() => self.on_tick().await?,
+                _ = tick.tick() => Box::pin(self.on_tick()).await?,
                 _ = renew.tick() => {
-                    if lease::renew(&self.shared, self.state.id, &mut self.owned).await? == Kept::Fenced {
+                    if Box::pin(lease::renew(&self.shared, self.state.id, &mut self.owned)).await? == Kept::Fenced {
                         return Err(Stop::Fenced);
                     }
                 }

@@ -123,7 +123,7 @@ impl Arena {
         runner: Arc<dyn Executor>,
         config: ArenaConfig,
     ) -> Result<Arena, fred::error::Error> {
-        let (store_tx, store_rx) = mpsc::channel(4096);
+        let (store_tx, store_rx) = mpsc::channel(16_384);
         let shared = Arc::new(Shared {
             db,
             redis,

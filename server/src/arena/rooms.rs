@@ -352,6 +352,10 @@ pub(crate) async fn watch(
                             return Err(WatchError::Forbidden);
                         }
                         let catch_up = catch_up(state, recent, have);
+                        // Watching again (after a gap or a resync) replaces the
+                        // socket's entry: a second one would deliver every delta
+                        // twice and count a spectator twice.
+                        room.watchers.retain(|w| w.conn != outbox.conn);
                         room.watchers.push(outbox);
                         return Ok(catch_up);
                     }

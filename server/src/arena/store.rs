@@ -493,34 +493,49 @@ pub async fn results(
         .collect())
 }
 
-/// Stores deltas as they come, in batches: the first waits at most `every`
-/// for company. Retries a failed batch a few times; the Redis log still holds
-/// the deltas meanwhile, and a new owner stores what is missing.
+/// Stores deltas as they come, in batches: whatever is waiting goes in one
+/// statement, and a small batch waits at most `every` for company. Up to four
+/// statements run at once, so the writer keeps up with a burst instead of
+/// making every owner wait on the channel. A failed batch is retried a few
+/// times; the Redis log still holds its deltas meanwhile, and a new owner
+/// stores what is missing.
 pub async fn writer(
     db: PgPool,
     mut rx: tokio::sync::mpsc::Receiver<PendingDelta>,
     every: std::time::Duration,
 ) {
-    const MOST: usize = 1_000;
-    let mut batch = Vec::with_capacity(MOST);
+    const MOST: usize = 2_000;
+    let writing = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
     while let Some(first) = rx.recv().await {
+        let mut batch = Vec::with_capacity(MOST);
         batch.push(first);
         let deadline = tokio::time::Instant::now() + every;
         while batch.len() < MOST {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(next)) => batch.push(next),
-                Ok(None) | Err(_) => break,
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                // A batch worth a statement goes now; a few deltas wait a little.
+                Err(_) if batch.len() >= MOST / 8 => break,
+                Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(next)) => batch.push(next),
+                    Ok(None) | Err(_) => break,
+                },
             }
         }
-        for attempt in 0..5u32 {
-            match store_deltas(&db, &batch).await {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "storing battle deltas failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+        let Ok(permit) = writing.clone().acquire_owned().await else {
+            break;
+        };
+        let db = db.clone();
+        tokio::spawn(async move {
+            for attempt in 0..5u32 {
+                match store_deltas(&db, &batch).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "storing battle deltas failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                    }
                 }
             }
-        }
-        batch.clear();
+            drop(permit);
+        });
     }
 }
