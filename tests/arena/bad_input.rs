@@ -107,21 +107,40 @@ async fn bad_frames_strangers_and_spectators_are_refused_and_the_battle_is_untou
     })
     .await;
 
-    // A flood: rate-limited, then closed with a reason after repeated refusals.
+    // A flood: past the burst, refused as rate-limited; refused again and
+    // again, closed with a reason (1008).
     let mut flood = Seat::open(&mallory, a).await;
-    for nonce in 0..200 {
-        flood
-            .send_raw(Message::Text(
-                serde_json::to_string(&ClientMsg::Ping { nonce })
-                    .unwrap()
-                    .into(),
-            ))
-            .await;
+    for nonce in 0..64 {
+        flood.send(&ClientMsg::Ping { nonce }).await;
     }
-    flood
-        .until(PATIENCE, |s| has_error(s, ErrorCode::RateLimited))
-        .await;
-    while flood.next().await.is_some() {}
+    let limited = |s: &Seat| {
+        s.inbox
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m,
+                    ServerMsg::Error {
+                        code: ErrorCode::RateLimited,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    flood.until(PATIENCE, |s| limited(s) >= 3).await;
+    for nonce in 64..80 {
+        if flood.closed.is_some() {
+            break;
+        }
+        flood.send(&ClientMsg::Ping { nonce }).await;
+        let before = limited(&flood);
+        while flood.closed.is_none() && limited(&flood) == before {
+            if flood.next().await.is_none() {
+                break;
+            }
+        }
+    }
+    assert_eq!(flood.closed, Some(1008), "closed for misbehaving");
 
     // The battle is untouched, and still going: a move goes through.
     for seat in seats.iter_mut() {

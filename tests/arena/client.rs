@@ -126,6 +126,8 @@ pub struct Seat {
     pub snapshots: usize,
     /// Everything else the server said, in order.
     pub inbox: Vec<ServerMsg>,
+    /// The close code, once the server closed the socket.
+    pub closed: Option<u16>,
     cookie: String,
 }
 
@@ -140,6 +142,7 @@ impl Seat {
             applied: Vec::new(),
             snapshots: 0,
             inbox: Vec::new(),
+            closed: None,
             cookie: person.cookie.clone(),
         };
         let welcome = seat.next().await.expect("welcome");
@@ -216,7 +219,11 @@ impl Seat {
                 .ok()??;
             let text = match frame {
                 Ok(Message::Text(text)) => text,
-                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Close(frame)) => {
+                    self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
+                    return None;
+                }
+                Err(_) => return None,
                 Ok(_) => continue,
             };
             let msg: ServerMsg = serde_json::from_str(&text).expect("a server message");

@@ -89,9 +89,7 @@ pub async fn upgrade(
         .max_frame_size(protocol::MAX_CLIENT_FRAME_BYTES * 2)
         // tungstenite reserves 128 KiB per socket for reading by default: most
         // frames here are tens of bytes, and the buffer grows for a large one.
-        .read_buffer_size(2 << 10)
-        // Each message is flushed as it is sent (the loop sends one at a time).
-        .write_buffer_size(0);
+        .read_buffer_size(2 << 10);
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
     let arena = state.arena.clone();
