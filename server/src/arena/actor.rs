@@ -802,8 +802,14 @@ impl Actor {
                     .collect();
                 languages.sort();
                 languages.dedup();
-                let Some(picked) = store::pick_problem(db, lo, hi, &languages).await? else {
-                    tracing::error!(battle, "no battle challenge suits these players");
+                // Any battle challenge when none has starters in every
+                // player's language: better a problem than a stuck countdown.
+                let picked = match store::pick_problem(db, lo, hi, &languages).await? {
+                    Some(picked) => Some(picked),
+                    None => store::pick_problem(db, lo, hi, &[]).await?,
+                };
+                let Some(picked) = picked else {
+                    tracing::error!(battle, "there are no battle challenges: import the content");
                     return Ok(());
                 };
                 store::start(db, battle, self.owned.epoch, picked).await?;

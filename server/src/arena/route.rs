@@ -99,7 +99,12 @@ pub(crate) async fn deliver(
                 let payload = serde_json::to_string(&Forward { battle, input })
                     .map_err(|_| PlayError::Unavailable)?;
                 let channel = log::instance_channel(&shared.redis.prefix, owner);
-                let sent: Result<i64, _> = shared.redis.pool.next().publish(channel, payload).await;
+                // One connection per battle: Redis keeps the order of what one
+                // connection publishes, so a player's edits reach the owner before
+                // the submission that follows them.
+                let clients = shared.redis.pool.clients();
+                let client = &clients[battle as usize % clients.len().max(1)];
+                let sent: Result<i64, _> = client.publish(channel, payload).await;
                 return sent.map(drop).map_err(|_| PlayError::Unavailable);
             }
             Ok(_) => {}
@@ -136,12 +141,11 @@ pub(crate) async fn listen(shared: &Arc<Shared>) -> Result<(), fred::error::Erro
                         tracing::warn!("unreadable forwarded battle move");
                         continue;
                     };
-                    // Not on this task: delivering may wait on a full mailbox.
-                    tokio::spawn(async move {
-                        if let Err(e) = deliver(&shared, forward.battle, forward.input).await {
-                            tracing::debug!(battle = forward.battle, error = %e, "forwarded move dropped");
-                        }
-                    });
+                    // In order, on this task: moves must reach the owner in the
+                    // order they were made (a full mailbox holds the rest back).
+                    if let Err(e) = deliver(&shared, forward.battle, forward.input).await {
+                        tracing::debug!(battle = forward.battle, error = %e, "forwarded move dropped");
+                    }
                 }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
