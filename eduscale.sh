@@ -261,7 +261,7 @@ end_to_end() {
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
   local redis_prefix="e2e-$$:"
   DATABASE_URL=$db "$TARGET_DIR/release/eduscale" import content
-  DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix RUST_LOG=warn \
+  DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix EDUSCALE_ARENA_COUNTDOWN_MS=1000 RUST_LOG=warn \
     "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
   pid=$!
   (cd end2end && BASE_URL="http://$E2E_ADDR" npx playwright test) 2>&1 | tee -a "$SUMMARY" || status=$?

@@ -64,6 +64,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("paths") view=pages::paths::PathsPage />
                         <Route path=path!("paths/:slug") view=pages::paths::PathPage />
                         <Route path=path!("paths/:slug/:node") view=pages::path_node::PathNodePage />
+                        <Route path=path!("arena") view=pages::arena::ArenaPage />
+                        <Route path=path!("arena/:id") view=pages::battle::BattlePage />
+                        <Route path=path!("arena/:id/replay") view=pages::replay::ReplayPage />
+                        <Route path=path!("leaderboard") view=pages::leaderboard::LeaderboardPage />
                         <Route path=path!("cohorts") view=pages::cohorts::Cohorts />
                         <Route path=path!("teach") view=pages::teach::Teach />
                         <Route path=path!("admin") view=pages::admin::Admin />

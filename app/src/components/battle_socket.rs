@@ -152,8 +152,7 @@ impl BattleSocket {
     }
 
     fn held_seq(&self) -> Option<u64> {
-        self.state
-            .with_untracked(|s| s.as_ref().map(|s| s.seq))
+        self.state.with_untracked(|s| s.as_ref().map(|s| s.seq))
     }
 
     fn watch(&self, have: Option<u64>) -> Option<ClientMsg> {
@@ -162,7 +161,7 @@ impl BattleSocket {
 
     /// Takes in one message from the server; returns what to send at once
     /// (a `Watch` to catch up), ahead of anything queued.
-    pub(crate) fn on_message(&self, msg: ServerMsg) -> Option<ClientMsg> {
+    pub fn on_message(&self, msg: ServerMsg) -> Option<ClientMsg> {
         match msg {
             ServerMsg::Welcome { user, .. } => {
                 self.me.set(Some(user));
@@ -308,7 +307,10 @@ impl Queue {
     }
 
     /// The next message to send; `Ready(None)` once the page is gone.
-    #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "drained in the browser only"))]
+    #[cfg_attr(
+        not(feature = "hydrate"),
+        expect(dead_code, reason = "drained in the browser only")
+    )]
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<ClientMsg>> {
         if self.stopped {
             return Poll::Ready(None);
@@ -326,7 +328,9 @@ impl Queue {
 #[cfg(feature = "hydrate")]
 mod client {
     use super::{BattleSocket, Connection, lock};
-    use eduscale_core::protocol::{self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, ServerMsg};
+    use eduscale_core::protocol::{
+        self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, ServerMsg,
+    };
     use futures_util::future::{Either, poll_fn, select};
     use futures_util::{SinkExt, StreamExt};
     use gloo_net::websocket::Message;
@@ -455,6 +459,11 @@ mod tests {
         (state, deltas)
     }
 
+    /// Runs `test` under a reactive owner (signals need one).
+    fn owned(test: impl FnOnce()) {
+        Owner::new().with(test);
+    }
+
     fn socket() -> BattleSocket {
         let socket = BattleSocket::new(Some(7));
         let fresh = BattleState::new(7, Settings::standard(Mode::Duel, false));
@@ -464,46 +473,117 @@ mod tests {
 
     #[test]
     fn deltas_in_order_give_the_servers_state_and_duplicates_change_nothing() {
-        let (server, deltas) = server();
-        let socket = socket();
-        for delta in &deltas {
-            assert_eq!(socket.on_message(ServerMsg::BattleDelta(delta.clone())), None);
-        }
-        assert_eq!(socket.on_message(ServerMsg::BattleDelta(deltas[0].clone())), None);
-        assert_eq!(socket.state.get_untracked(), Some(server));
+        owned(|| {
+            let (server, deltas) = server();
+            let socket = socket();
+            for delta in &deltas {
+                assert_eq!(
+                    socket.on_message(ServerMsg::BattleDelta(delta.clone())),
+                    None
+                );
+            }
+            assert_eq!(
+                socket.on_message(ServerMsg::BattleDelta(deltas[0].clone())),
+                None
+            );
+            assert_eq!(socket.state.get_untracked(), Some(server));
+        });
     }
 
     #[test]
     fn a_gap_asks_for_the_missing_deltas_once() {
-        let (_, deltas) = server();
-        let socket = socket();
-        let ask = Some(ClientMsg::Watch {
-            battle: 7,
-            have: Some(0),
+        owned(|| {
+            let (_, deltas) = server();
+            let socket = socket();
+            let ask = Some(ClientMsg::Watch {
+                battle: 7,
+                have: Some(0),
+            });
+            assert_eq!(
+                socket.on_message(ServerMsg::BattleDelta(deltas[1].clone())),
+                ask
+            );
+            assert_eq!(
+                socket.on_message(ServerMsg::BattleDelta(deltas[1].clone())),
+                None
+            );
+            assert_eq!(
+                socket.on_message(ServerMsg::Resync { reason: "r".into() }),
+                ask
+            );
         });
-        assert_eq!(socket.on_message(ServerMsg::BattleDelta(deltas[1].clone())), ask);
-        assert_eq!(socket.on_message(ServerMsg::BattleDelta(deltas[1].clone())), None);
-        assert_eq!(socket.on_message(ServerMsg::Resync { reason: "r".into() }), ask);
     }
 
     #[test]
     fn a_wrong_hash_drops_the_state_and_asks_for_a_snapshot() {
-        let (_, mut deltas) = server();
-        let socket = socket();
-        deltas[0].state_hash.0 ^= 1;
-        assert_eq!(
-            socket.on_message(ServerMsg::BattleDelta(deltas[0].clone())),
-            Some(ClientMsg::Watch {
-                battle: 7,
-                have: None
-            })
-        );
-        assert_eq!(socket.state.get_untracked(), None);
+        owned(|| {
+            let (_, mut deltas) = server();
+            let socket = socket();
+            deltas[0].state_hash.0 ^= 1;
+            assert_eq!(
+                socket.on_message(ServerMsg::BattleDelta(deltas[0].clone())),
+                Some(ClientMsg::Watch {
+                    battle: 7,
+                    have: None
+                })
+            );
+            assert_eq!(socket.state.get_untracked(), None);
+        });
     }
 
     #[test]
     fn nothing_is_sent_while_the_socket_is_down() {
-        let socket = socket();
-        assert!(!socket.send(ClientMsg::Ping { nonce: 1 }));
+        owned(|| {
+            let socket = socket();
+            assert!(!socket.send(ClientMsg::Ping { nonce: 1 }));
+        });
+    }
+
+    #[test]
+    fn my_edits_coming_back_count_as_answered() {
+        owned(|| {
+            let (mut server, mut deltas) = server();
+            let mut run = |cmd: Command| deltas.extend(server.advance(&cmd).expect("allowed"));
+            for user in ["ana", "ben"] {
+                run(Command::Ready {
+                    user: user.into(),
+                    ready: true,
+                    now_ms: 1_000,
+                });
+            }
+            run(Command::Reveal {
+                problem: eduscale_core::battle::Problem {
+                    challenge: "c".into(),
+                    title: "C".into(),
+                    visible: 1,
+                    hidden: 1,
+                },
+                now_ms: 10_000,
+            });
+            for user in ["ben", "ana"] {
+                run(Command::Edit {
+                    user: user.into(),
+                    edits: vec![eduscale_core::battle::TextEdit {
+                        at: 0,
+                        delete: 0,
+                        insert: "x".into(),
+                    }],
+                });
+            }
+            let socket = socket();
+            socket.on_message(ServerMsg::Welcome {
+                version: 1,
+                user: "ana".into(),
+            });
+            for delta in deltas {
+                assert_eq!(socket.on_message(ServerMsg::BattleDelta(delta)), None);
+            }
+            assert_eq!(
+                socket.edit_acks.get_untracked(),
+                1,
+                "ben's edit is not mine"
+            );
+            assert_eq!(socket.state.get_untracked(), Some(server));
+        });
     }
 }

@@ -126,9 +126,7 @@ impl Typing {
         Effect::new(move |_| {
             // A new socket: what was in flight on the old one is answered or lost.
             socket.welcomes.track();
-            let _ = typing
-                .sent
-                .try_set_value(socket.edit_acks.get_untracked());
+            let _ = typing.sent.try_set_value(socket.edit_acks.get_untracked());
             typing.schedule();
         });
         typing
@@ -225,8 +223,21 @@ mod tests {
     #[test]
     fn a_diff_never_splits_a_character() {
         let texts = [
-            "", "a", "é", "ê", "ée", "eé", "x = 'é'\n", "x = 'ê'\n", "日本語", "日本", "本語",
-            "🦀🦀", "🦀a🦀", "aaaa", "aaa",
+            "",
+            "a",
+            "é",
+            "ê",
+            "ée",
+            "eé",
+            "x = 'é'\n",
+            "x = 'ê'\n",
+            "日本語",
+            "日本",
+            "本語",
+            "🦀🦀",
+            "🦀a🦀",
+            "aaaa",
+            "aaa",
         ];
         for old in texts {
             for new in texts {

@@ -233,8 +233,9 @@ fn Outcome(result: Result<AttemptResult, AppError>, base: String) -> impl IntoVi
     }
 }
 
+/// A judgement: the verdict, each case, and a diff for the visible ones.
 #[component]
-fn JudgementView(judgement: Judgement) -> impl IntoView {
+pub(crate) fn JudgementView(judgement: Judgement) -> impl IntoView {
     let tone = if judgement.verdict == Verdict::Accepted {
         "ok"
     } else {
