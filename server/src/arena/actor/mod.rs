@@ -9,12 +9,17 @@
 //! next instance to take the lease rebuilds from the log, so a half-done step
 //! is never built upon.
 
+mod judging;
+mod phases;
+
+use judging::Queued;
+
 use super::lease::{self, Kept, Owned};
 use super::route::Input;
 use super::store::{self, BattleRow, PendingDelta, StoreError};
 use super::{Shared, log, ranking};
 use crate::challenges::{self, Challenge};
-use eduscale_core::battle::{BattleState, Command, Delta, Phase, Problem, Refusal, apply};
+use eduscale_core::battle::{BattleState, Command, Delta, Phase, Refusal, apply};
 use eduscale_core::code::{Language, TestCase};
 use eduscale_core::protocol::{PlayerAction, ServerMsg};
 use fred::bytes::Bytes;
@@ -196,17 +201,6 @@ struct Actor {
 /// How long an owner keeps a finished battle (late submissions, spectators).
 const LINGER: Duration = Duration::from_secs(30);
 
-/// Submissions one player may have waiting; more are refused as busy.
-const MAX_QUEUED: usize = 64;
-
-/// A stored submission waiting for its turn.
-struct Queued {
-    submission: i64,
-    language: Language,
-    source: String,
-    received_ms: u64,
-}
-
 impl Actor {
     async fn rebuild(
         shared: Arc<Shared>,
@@ -282,15 +276,19 @@ impl Actor {
         {
             self.problem = self.load(challenge).await?;
         }
+        // What a previous owner received but never judged: in the order received.
         for pending in store::pending_submissions(&self.shared.db, self.state.id).await? {
             let language = Language::from_id(&pending.language).unwrap_or(Language::Python);
-            self.judge(
-                pending.id,
-                pending.user,
+            self.queued.entry(pending.user).or_default().push_back(Queued {
+                submission: pending.id,
                 language,
-                pending.source,
-                pending.received_ms,
-            );
+                source: pending.source,
+                received_ms: pending.received_ms,
+            });
+        }
+        let waiting: Vec<Uuid> = self.queued.keys().copied().collect();
+        for user in waiting {
+            self.pump(user).await?;
         }
         if self.state.is_finished() {
             self.settle().await?;
@@ -493,381 +491,6 @@ impl Actor {
         };
         if let Err(refusal) = self.commit(&cmd).await? {
             self.refuse(user, refusal).await;
-        }
-        Ok(())
-    }
-
-    /// The player's index and code, or why they cannot run or submit now.
-    fn runnable(&self, user: Uuid) -> Result<(Language, String), Refusal> {
-        let index = self
-            .state
-            .player_index(&user.to_string())
-            .ok_or(Refusal::NotAPlayer)?;
-        let player = &self.state.players[index];
-        if player.forfeited {
-            return Err(Refusal::Forfeited);
-        }
-        Ok((player.language, player.code.clone()))
-    }
-
-    async fn run_visible(&mut self, user: Uuid) -> Result<(), Stop> {
-        if !matches!(self.state.phase, Phase::Running { .. }) {
-            self.refuse(user, Refusal::WrongPhase("not running".into()))
-                .await;
-            return Ok(());
-        }
-        let (language, source) = match self.runnable(user) {
-            Ok(_) if self.running.contains(&user) => {
-                self.refuse(user, Refusal::Busy).await;
-                return Ok(());
-            }
-            Ok(r) => r,
-            Err(refusal) => {
-                self.refuse(user, refusal).await;
-                return Ok(());
-            }
-        };
-        let Some(problem) = self.problem.clone() else {
-            return Ok(());
-        };
-        self.running.insert(user);
-        let shared = self.shared.clone();
-        let me = self.me.clone();
-        let battle = self.state.id;
-        tokio::spawn(async move {
-            let visible: Vec<TestCase> = problem
-                .tests
-                .iter()
-                .filter(|t| t.visible)
-                .cloned()
-                .collect();
-            let judged = eduscale_runner::judge::judge(
-                &*shared.runner,
-                &user.to_string(),
-                language,
-                &source,
-                &visible,
-                &problem.challenge.checker,
-                problem.challenge.limits,
-            )
-            .await;
-            let passed = match judged {
-                Ok(judgement) => {
-                    let passed = judgement.passed as u16;
-                    shared
-                        .hub
-                        .send_to(
-                            user,
-                            ServerMsg::BattleRun {
-                                battle,
-                                judgement: Box::new(judgement),
-                            },
-                        )
-                        .await;
-                    Some(passed)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "a battle run failed");
-                    None
-                }
-            };
-            let _ = me.send(Mail::Ran { user, passed }).await;
-        });
-        Ok(())
-    }
-
-    async fn submit(&mut self, user: Uuid) -> Result<(), Stop> {
-        let received_ms = now_ms();
-        let closed = match self.state.phase {
-            Phase::Finished { .. } => true,
-            Phase::Running { ends_at_ms, .. } => received_ms >= ends_at_ms,
-            _ => {
-                self.refuse(user, Refusal::WrongPhase("not running".into()))
-                    .await;
-                return Ok(());
-            }
-        };
-        let waiting = self.queued.get(&user).map_or(0, VecDeque::len);
-        let (language, source) = match self.runnable(user) {
-            Ok(_) if waiting >= MAX_QUEUED => {
-                self.refuse(user, Refusal::Busy).await;
-                return Ok(());
-            }
-            Ok(r) => r,
-            Err(refusal) => {
-                self.refuse(user, refusal).await;
-                return Ok(());
-            }
-        };
-        let battle = self.state.id;
-        let submission = store::record_submission(
-            &self.shared.db,
-            battle,
-            user,
-            language.id(),
-            &source,
-            received_ms,
-        )
-        .await?;
-        if closed {
-            // Recorded, answered, and nothing else: a result never changes.
-            store::judge_submission(
-                &self.shared.db,
-                battle,
-                self.owned.epoch,
-                submission,
-                0,
-                0,
-                false,
-            )
-            .await?;
-            self.late(user).await;
-            return Ok(());
-        }
-        self.queued.entry(user).or_default().push_back(Queued {
-            submission,
-            language,
-            source,
-            received_ms,
-        });
-        self.pump(user).await
-    }
-
-    /// Starts judging `user`'s next submission if none is being judged. Once
-    /// the battle is over, what still waits is answered too late.
-    async fn pump(&mut self, user: Uuid) -> Result<(), Stop> {
-        if self.judging.contains(&user) {
-            return Ok(());
-        }
-        let over = self.state.is_finished();
-        while let Some(next) = self.queued.get_mut(&user).and_then(VecDeque::pop_front) {
-            if over {
-                store::judge_submission(
-                    &self.shared.db,
-                    self.state.id,
-                    self.owned.epoch,
-                    next.submission,
-                    0,
-                    0,
-                    false,
-                )
-                .await?;
-                self.late(user).await;
-                continue;
-            }
-            self.judging.insert(user);
-            self.judge(
-                next.submission,
-                user,
-                next.language,
-                next.source,
-                next.received_ms,
-            );
-            break;
-        }
-        Ok(())
-    }
-
-    async fn late(&self, user: Uuid) {
-        let battle = self.state.id;
-        let hidden_total = self.state.problem.as_ref().map_or(0, |p| p.hidden);
-        self.tell(
-            user,
-            ServerMsg::BattleVerdict {
-                battle,
-                hidden_passed: 0,
-                hidden_total,
-                too_late: true,
-            },
-        )
-        .await;
-        self.refuse(user, Refusal::TooLate).await;
-    }
-
-    /// Judges a stored submission on every test; the verdict comes back as mail.
-    fn judge(
-        &self,
-        submission: i64,
-        user: Uuid,
-        language: Language,
-        source: String,
-        received_ms: u64,
-    ) {
-        let Some(problem) = self.problem.clone() else {
-            return;
-        };
-        let shared = self.shared.clone();
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            let judged = eduscale_runner::judge::judge(
-                &*shared.runner,
-                &user.to_string(),
-                language,
-                &source,
-                &problem.tests,
-                &problem.challenge.checker,
-                problem.challenge.limits,
-            )
-            .await;
-            let hidden = match judged {
-                Ok(j) => Some((j.hidden_passed as u16, j.hidden_total as u16)),
-                Err(e) => {
-                    tracing::warn!(error = %e, submission, "a battle submission could not be judged");
-                    None
-                }
-            };
-            let _ = me
-                .send(Mail::Judged {
-                    submission,
-                    user,
-                    received_ms,
-                    hidden,
-                })
-                .await;
-        });
-    }
-
-    async fn judged(
-        &mut self,
-        submission: i64,
-        user: Uuid,
-        received_ms: u64,
-        hidden: Option<(u16, u16)>,
-    ) -> Result<(), Stop> {
-        let battle = self.state.id;
-        let Some((passed, total)) = hidden else {
-            // Left pending: the runner failed, not the program. Say so.
-            self.tell(
-                user,
-                ServerMsg::Error {
-                    code: eduscale_core::protocol::ErrorCode::Unavailable,
-                    message: "your submission could not be judged right now; submit again".into(),
-                },
-            )
-            .await;
-            return Ok(());
-        };
-        let cmd = Command::Judged {
-            user: user.to_string(),
-            hidden_passed: passed,
-            received_at_ms: received_ms,
-            now_ms: now_ms(),
-        };
-        let outcome = self.commit(&cmd).await?;
-        let counted = outcome.is_ok();
-        store::judge_submission(
-            &self.shared.db,
-            battle,
-            self.owned.epoch,
-            submission,
-            passed,
-            total,
-            counted,
-        )
-        .await?;
-        match outcome {
-            Ok(()) => {
-                self.tell(
-                    user,
-                    ServerMsg::BattleVerdict {
-                        battle,
-                        hidden_passed: passed,
-                        hidden_total: total,
-                        too_late: false,
-                    },
-                )
-                .await;
-            }
-            Err(Refusal::TooLate) => self.late(user).await,
-            Err(refusal) => self.refuse(user, refusal).await,
-        }
-        Ok(())
-    }
-
-    /// The countdown is over: pick the problem, record the start (fenced) and
-    /// reveal it.
-    async fn reveal(&mut self, now: u64) -> Result<(), Stop> {
-        let db = &self.shared.db;
-        let battle = self.state.id;
-        let challenge = match store::challenge_of(db, battle).await? {
-            // A previous owner started it and died before revealing.
-            Some(existing) => existing,
-            None => {
-                let (lo, hi) = ranking::difficulty_for(&self.state);
-                let mut languages: Vec<String> = self
-                    .state
-                    .players
-                    .iter()
-                    .map(|p| p.language.id().to_owned())
-                    .collect();
-                languages.sort();
-                languages.dedup();
-                // Any battle challenge when none has starters in every
-                // player's language: better a problem than a stuck countdown.
-                let picked = match store::pick_problem(db, lo, hi, &languages).await? {
-                    Some(picked) => Some(picked),
-                    None => store::pick_problem(db, lo, hi, &[]).await?,
-                };
-                let Some(picked) = picked else {
-                    tracing::error!(battle, "there are no battle challenges: import the content");
-                    return Ok(());
-                };
-                store::start(db, battle, self.owned.epoch, picked).await?;
-                picked
-            }
-        };
-        let Some(loaded) = self.load(challenge).await? else {
-            return Ok(());
-        };
-        let problem = Problem {
-            challenge: loaded.challenge.slug.clone(),
-            title: loaded.challenge.title.clone(),
-            visible: loaded.tests.iter().filter(|t| t.visible).count() as u16,
-            hidden: loaded.tests.iter().filter(|t| !t.visible).count() as u16,
-        };
-        self.problem = Some(loaded);
-        self.commit(&Command::Reveal {
-            problem,
-            now_ms: now,
-        })
-        .await
-        .map(drop)
-    }
-
-    /// After the finish: results and ratings, once (fenced), then the ratings
-    /// delta and the leaderboard.
-    async fn settle(&mut self) -> Result<(), Stop> {
-        if self.state.players.iter().all(|p| p.rating_after.is_some()) {
-            self.settled_at.get_or_insert_with(Instant::now);
-            return Ok(());
-        }
-        let db = &self.shared.db;
-        let battle = self.state.id;
-        let results = ranking::results(db, &self.state).await?;
-        let reason = match self.state.phase {
-            Phase::Finished { reason, .. } => format!("{reason:?}").to_lowercase(),
-            _ => "unknown".into(),
-        };
-        let ratings: Vec<(Uuid, i32)> =
-            match store::finish(db, battle, self.owned.epoch, &reason, &results).await {
-                Ok(()) => results.iter().map(|r| (r.user, r.after)).collect(),
-                Err(StoreError::Fenced) => {
-                    // Either a successor owns it, or a previous owner finished it.
-                    store::still_owner(db, battle, self.owned.epoch).await?;
-                    store::results(db, battle).await?
-                }
-                Err(e) => return Err(e.into()),
-            };
-        let cmd = Command::Rate {
-            ratings: ratings.iter().map(|(u, r)| (u.to_string(), *r)).collect(),
-        };
-        let _ = self.commit(&cmd).await?;
-        ranking::publish_leaderboard(&self.shared, &ratings).await;
-        metrics::counter!("arena_battles_finished_total").increment(1);
-        self.settled_at = Some(Instant::now());
-        let waiting: Vec<Uuid> = self.queued.keys().copied().collect();
-        for user in waiting {
-            self.pump(user).await?;
         }
         Ok(())
     }

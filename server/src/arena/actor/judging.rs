@@ -1,0 +1,312 @@
+//! Judging in a battle: runs of the visible tests, and submissions, queued
+//! per player and judged one at a time in the order received, then scored by
+//! the actor. A submission received after the close is stored and answered
+//! too late.
+
+use super::{Actor, Mail, Stop, now_ms};
+use crate::arena::store;
+use eduscale_core::battle::{Command, Phase, Refusal};
+use eduscale_core::code::{Language, TestCase};
+use eduscale_core::protocol::ServerMsg;
+use std::collections::VecDeque;
+use uuid::Uuid;
+
+/// Submissions one player may have waiting; more are refused as busy.
+const MAX_QUEUED: usize = 64;
+
+/// A stored submission waiting for its turn.
+pub(super) struct Queued {
+    pub(super) submission: i64,
+    pub(super) language: Language,
+    pub(super) source: String,
+    pub(super) received_ms: u64,
+}
+
+impl Actor {
+    /// The player's index and code, or why they cannot run or submit now.
+    fn runnable(&self, user: Uuid) -> Result<(Language, String), Refusal> {
+        let index = self
+            .state
+            .player_index(&user.to_string())
+            .ok_or(Refusal::NotAPlayer)?;
+        let player = &self.state.players[index];
+        if player.forfeited {
+            return Err(Refusal::Forfeited);
+        }
+        Ok((player.language, player.code.clone()))
+    }
+
+    pub(super) async fn run_visible(&mut self, user: Uuid) -> Result<(), Stop> {
+        if !matches!(self.state.phase, Phase::Running { .. }) {
+            self.refuse(user, Refusal::WrongPhase("not running".into()))
+                .await;
+            return Ok(());
+        }
+        let (language, source) = match self.runnable(user) {
+            Ok(_) if self.running.contains(&user) => {
+                self.refuse(user, Refusal::Busy).await;
+                return Ok(());
+            }
+            Ok(r) => r,
+            Err(refusal) => {
+                self.refuse(user, refusal).await;
+                return Ok(());
+            }
+        };
+        let Some(problem) = self.problem.clone() else {
+            return Ok(());
+        };
+        self.running.insert(user);
+        let shared = self.shared.clone();
+        let me = self.me.clone();
+        let battle = self.state.id;
+        tokio::spawn(async move {
+            let visible: Vec<TestCase> = problem
+                .tests
+                .iter()
+                .filter(|t| t.visible)
+                .cloned()
+                .collect();
+            let judged = eduscale_runner::judge::judge(
+                &*shared.runner,
+                &user.to_string(),
+                language,
+                &source,
+                &visible,
+                &problem.challenge.checker,
+                problem.challenge.limits,
+            )
+            .await;
+            let passed = match judged {
+                Ok(judgement) => {
+                    let passed = judgement.passed as u16;
+                    shared
+                        .hub
+                        .send_to(
+                            user,
+                            ServerMsg::BattleRun {
+                                battle,
+                                judgement: Box::new(judgement),
+                            },
+                        )
+                        .await;
+                    Some(passed)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a battle run failed");
+                    None
+                }
+            };
+            let _ = me.send(Mail::Ran { user, passed }).await;
+        });
+        Ok(())
+    }
+
+    pub(super) async fn submit(&mut self, user: Uuid) -> Result<(), Stop> {
+        let received_ms = now_ms();
+        let closed = match self.state.phase {
+            Phase::Finished { .. } => true,
+            Phase::Running { ends_at_ms, .. } => received_ms >= ends_at_ms,
+            _ => {
+                self.refuse(user, Refusal::WrongPhase("not running".into()))
+                    .await;
+                return Ok(());
+            }
+        };
+        let waiting = self.queued.get(&user).map_or(0, VecDeque::len);
+        let (language, source) = match self.runnable(user) {
+            Ok(_) if waiting >= MAX_QUEUED => {
+                self.refuse(user, Refusal::Busy).await;
+                return Ok(());
+            }
+            Ok(r) => r,
+            Err(refusal) => {
+                self.refuse(user, refusal).await;
+                return Ok(());
+            }
+        };
+        let battle = self.state.id;
+        let submission = store::record_submission(
+            &self.shared.db,
+            battle,
+            user,
+            language.id(),
+            &source,
+            received_ms,
+        )
+        .await?;
+        if closed {
+            // Recorded, answered, and nothing else: a result never changes.
+            store::judge_submission(
+                &self.shared.db,
+                battle,
+                self.owned.epoch,
+                submission,
+                0,
+                0,
+                false,
+            )
+            .await?;
+            self.late(user).await;
+            return Ok(());
+        }
+        self.queued.entry(user).or_default().push_back(Queued {
+            submission,
+            language,
+            source,
+            received_ms,
+        });
+        self.pump(user).await
+    }
+
+    /// Starts judging `user`'s next submission if none is being judged. Once
+    /// the battle is over, what still waits is answered too late.
+    pub(super) async fn pump(&mut self, user: Uuid) -> Result<(), Stop> {
+        if self.judging.contains(&user) {
+            return Ok(());
+        }
+        let over = self.state.is_finished();
+        while let Some(next) = self.queued.get_mut(&user).and_then(VecDeque::pop_front) {
+            if over {
+                store::judge_submission(
+                    &self.shared.db,
+                    self.state.id,
+                    self.owned.epoch,
+                    next.submission,
+                    0,
+                    0,
+                    false,
+                )
+                .await?;
+                self.late(user).await;
+                continue;
+            }
+            self.judging.insert(user);
+            self.judge(
+                next.submission,
+                user,
+                next.language,
+                next.source,
+                next.received_ms,
+            );
+            break;
+        }
+        Ok(())
+    }
+
+    async fn late(&self, user: Uuid) {
+        let battle = self.state.id;
+        let hidden_total = self.state.problem.as_ref().map_or(0, |p| p.hidden);
+        self.tell(
+            user,
+            ServerMsg::BattleVerdict {
+                battle,
+                hidden_passed: 0,
+                hidden_total,
+                too_late: true,
+            },
+        )
+        .await;
+        self.refuse(user, Refusal::TooLate).await;
+    }
+
+    /// Judges a stored submission on every test; the verdict comes back as mail.
+    fn judge(
+        &self,
+        submission: i64,
+        user: Uuid,
+        language: Language,
+        source: String,
+        received_ms: u64,
+    ) {
+        let Some(problem) = self.problem.clone() else {
+            return;
+        };
+        let shared = self.shared.clone();
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            let judged = eduscale_runner::judge::judge(
+                &*shared.runner,
+                &user.to_string(),
+                language,
+                &source,
+                &problem.tests,
+                &problem.challenge.checker,
+                problem.challenge.limits,
+            )
+            .await;
+            let hidden = match judged {
+                Ok(j) => Some((j.hidden_passed as u16, j.hidden_total as u16)),
+                Err(e) => {
+                    tracing::warn!(error = %e, submission, "a battle submission could not be judged");
+                    None
+                }
+            };
+            let _ = me
+                .send(Mail::Judged {
+                    submission,
+                    user,
+                    received_ms,
+                    hidden,
+                })
+                .await;
+        });
+    }
+
+    pub(super) async fn judged(
+        &mut self,
+        submission: i64,
+        user: Uuid,
+        received_ms: u64,
+        hidden: Option<(u16, u16)>,
+    ) -> Result<(), Stop> {
+        let battle = self.state.id;
+        let Some((passed, total)) = hidden else {
+            // Left pending: the runner failed, not the program. Say so.
+            self.tell(
+                user,
+                ServerMsg::Error {
+                    code: eduscale_core::protocol::ErrorCode::Unavailable,
+                    message: "your submission could not be judged right now; submit again".into(),
+                },
+            )
+            .await;
+            return Ok(());
+        };
+        let cmd = Command::Judged {
+            user: user.to_string(),
+            hidden_passed: passed,
+            received_at_ms: received_ms,
+            now_ms: now_ms(),
+        };
+        let outcome = self.commit(&cmd).await?;
+        let counted = outcome.is_ok();
+        store::judge_submission(
+            &self.shared.db,
+            battle,
+            self.owned.epoch,
+            submission,
+            passed,
+            total,
+            counted,
+        )
+        .await?;
+        match outcome {
+            Ok(()) => {
+                self.tell(
+                    user,
+                    ServerMsg::BattleVerdict {
+                        battle,
+                        hidden_passed: passed,
+                        hidden_total: total,
+                        too_late: false,
+                    },
+                )
+                .await;
+            }
+            Err(Refusal::TooLate) => self.late(user).await,
+            Err(refusal) => self.refuse(user, refusal).await,
+        }
+        Ok(())
+    }
+}
