@@ -13,7 +13,11 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_do(db: PgPool) {
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     assert_eq!(
         ready.json(),
-        serde_json::json!({"postgres": true, "redis": true})
+        serde_json::json!({
+            "postgres": true,
+            "redis": true,
+            "instance": app.state.arena.instance().to_string(),
+        })
     );
     app.cleanup().await;
 }
