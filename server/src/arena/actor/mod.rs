@@ -279,12 +279,15 @@ impl Actor {
         // What a previous owner received but never judged: in the order received.
         for pending in store::pending_submissions(&self.shared.db, self.state.id).await? {
             let language = Language::from_id(&pending.language).unwrap_or(Language::Python);
-            self.queued.entry(pending.user).or_default().push_back(Queued {
-                submission: pending.id,
-                language,
-                source: pending.source,
-                received_ms: pending.received_ms,
-            });
+            self.queued
+                .entry(pending.user)
+                .or_default()
+                .push_back(Queued {
+                    submission: pending.id,
+                    language,
+                    source: pending.source,
+                    received_ms: pending.received_ms,
+                });
         }
         let waiting: Vec<Uuid> = self.queued.keys().copied().collect();
         for user in waiting {
