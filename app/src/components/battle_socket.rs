@@ -328,6 +328,7 @@ impl Queue {
 #[cfg(feature = "hydrate")]
 mod client {
     use super::{BattleSocket, Connection, lock};
+    use crate::components::live::client::socket_url;
     use eduscale_core::protocol::{
         self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, ServerMsg,
     };
@@ -424,16 +425,6 @@ mod client {
             Frame::Binary(bytes) => Message::Bytes(bytes),
             Frame::Text(text) => Message::Text(text),
         }
-    }
-
-    fn socket_url() -> Option<String> {
-        let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        Some(format!("{scheme}://{}/ws", location.host().ok()?))
     }
 }
 

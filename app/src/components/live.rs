@@ -39,7 +39,7 @@ pub fn use_live(on_event: impl Fn(LiveEvent) + Clone + 'static) -> ReadSignal<Li
 }
 
 #[cfg(feature = "hydrate")]
-mod client {
+pub(crate) mod client {
     use super::{LiveEvent, LiveState};
     use eduscale_core::protocol::{self, BINARY_SUBPROTOCOL, Encoding, Frame, ServerMsg};
     use futures_util::StreamExt;
@@ -98,7 +98,8 @@ mod client {
         });
     }
 
-    fn socket_url() -> Option<String> {
+    /// The socket's URL on the page's own host (`wss` under HTTPS).
+    pub(crate) fn socket_url() -> Option<String> {
         let location = web_sys::window()?.location();
         let scheme = if location.protocol().ok()? == "https:" {
             "wss"

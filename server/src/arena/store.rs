@@ -35,6 +35,15 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+/// A fenced write changed exactly one row, or the epoch it named is stale.
+fn fenced(rows: u64) -> Result<(), StoreError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Fenced)
+    }
+}
+
 fn id(battle: u64) -> i64 {
     // Ids come from an identity column, so they fit.
     battle as i64
@@ -116,11 +125,7 @@ pub async fn still_owner(
     .execute(db)
     .await?
     .rows_affected();
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Fenced)
-    }
+    fenced(rows)
 }
 
 /// Every stored delta of `battle` after `after`, in order.
@@ -197,11 +202,7 @@ pub async fn start(
     .execute(db)
     .await?
     .rows_affected();
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Fenced)
-    }
+    fenced(rows)
 }
 
 /// The challenge a started battle plays (what a new owner reveals again).
@@ -303,11 +304,7 @@ pub async fn judge_submission(
     .execute(db)
     .await?
     .rows_affected();
-    if rows == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Fenced)
-    }
+    fenced(rows)
 }
 
 /// A player's rating before a battle: (mu, sigma, shown).
