@@ -9,6 +9,7 @@ pub mod account;
 pub mod battle;
 pub mod code;
 pub mod cohort;
+pub mod insights;
 pub mod invalid;
 pub mod paths;
 pub mod protocol;
