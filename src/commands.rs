@@ -41,7 +41,14 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
     )
     .await
     .context("starting the arena")?;
+    let insights = eduscale_server::insights::Insights::start(
+        pool.clone(),
+        redis.clone(),
+        config.insights_config(),
+    );
+    arena.record_events(insights.events.clone());
     Ok(AppState {
+        insights,
         db: pool,
         redis,
         realtime,

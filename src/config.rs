@@ -80,6 +80,9 @@ pub struct Config {
     pub arena_countdown_ms: u64,
     /// How long new battles run, in seconds.
     pub arena_duration_secs: u64,
+    /// Seconds between refreshes of the insights views (one elected instance
+    /// refreshes each round); 0 leaves refreshing to other instances.
+    pub insights_refresh_secs: u64,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             arena_lease_ms: 5_000,
             arena_countdown_ms: 5_000,
             arena_duration_secs: 15 * 60,
+            insights_refresh_secs: 20,
             runs_per_minute: 60,
             docker_host: String::new(),
             docker_pool_size: 2,
@@ -258,6 +262,18 @@ impl Config {
             lease_ttl: std::time::Duration::from_millis(self.arena_lease_ms),
             countdown: std::time::Duration::from_millis(self.arena_countdown_ms),
             duration: std::time::Duration::from_secs(self.arena_duration_secs.max(1)),
+            ..Default::default()
+        }
+    }
+
+    /// Insights' settings.
+    pub fn insights_config(&self) -> eduscale_server::insights::InsightsConfig {
+        use eduscale_server::insights::{InsightsConfig, refresher::RefreshConfig};
+        InsightsConfig {
+            refresh: (self.insights_refresh_secs > 0).then(|| RefreshConfig {
+                every: std::time::Duration::from_secs(self.insights_refresh_secs),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }

@@ -61,6 +61,7 @@ pub fn router(state: WebState, body_limit: usize) -> Router {
         >(context, shell))
         .merge(ops::router())
         .merge(realtime::router())
+        .merge(eduscale_server::insights::export::router())
         .layer(auth::session::layer(&state.app))
         .layer(middleware::from_fn_with_state(body_limit, limit_body))
         .layer(middleware::from_fn(ops::track))

@@ -11,6 +11,7 @@
 
 use crate::battle::{BattleState, Delta, Refusal, TextEdit};
 use crate::code::{Judgement, Language};
+use crate::insights::report::Pulse;
 use crate::paths::NodeStatus;
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,14 @@ pub enum ClientMsg {
     },
     /// Stop looking for an opponent.
     CancelMatch,
+    /// Instructors and admins: receive a scope's live pulse every second (one
+    /// scope per socket; watching another replaces it).
+    WatchPulse {
+        /// A cohort the caller teaches, or `insights::report::PLATFORM` (admins).
+        scope: String,
+    },
+    /// Stop the pulse.
+    UnwatchPulse,
 }
 
 /// A player's move.
@@ -183,6 +192,13 @@ pub enum ServerMsg {
         /// Words for people.
         message: String,
     },
+    /// A watched scope's live counters (every second while watched).
+    Pulse {
+        /// The scope.
+        scope: String,
+        /// The counters.
+        pulse: Pulse,
+    },
 }
 
 /// The learner's statuses on one path after a change.
@@ -217,6 +233,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The server could not do it now (try again).
     Unavailable,
+    /// No such cohort (watching a pulse).
+    UnknownScope,
 }
 
 /// Why a frame could not be decoded.

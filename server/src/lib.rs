@@ -10,6 +10,7 @@ pub mod arena;
 pub mod auth;
 pub mod challenges;
 pub mod db;
+pub mod insights;
 pub mod ops;
 pub mod paths;
 pub mod realtime;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub realtime: realtime::Hub,
     /// Battles: their owners here, and following them from here.
     pub arena: arena::Arena,
+    /// Events in, dashboards and the live pulse out.
+    pub insights: insights::Insights,
 }
 
 impl std::fmt::Debug for AppState {

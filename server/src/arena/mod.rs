@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     pub(crate) actors: Mutex<HashMap<u64, mpsc::Sender<actor::Mail>>>,
     pub(crate) rooms: rooms::Rooms,
     pub(crate) store_tx: mpsc::Sender<store::PendingDelta>,
+    /// Where battle starts and finishes are recorded for insights (set once, at wiring).
+    pub(crate) events: std::sync::OnceLock<crate::insights::ingest::Events>,
 }
 
 impl Shared {
@@ -135,6 +137,7 @@ impl Arena {
             actors: Mutex::new(HashMap::new()),
             rooms: rooms::Rooms::default(),
             store_tx,
+            events: std::sync::OnceLock::new(),
         });
         tokio::spawn(store::writer(
             shared.db.clone(),
@@ -153,6 +156,11 @@ impl Arena {
     /// This instance's id (what owner keys name).
     pub fn instance(&self) -> Uuid {
         self.shared.instance
+    }
+
+    /// Records battle starts and finishes into `events` from now on.
+    pub fn record_events(&self, events: crate::insights::ingest::Events) {
+        let _ = self.shared.events.set(events);
     }
 
     /// How many battles this instance owns now.

@@ -13,7 +13,8 @@
 use crate::AppState;
 use crate::arena::rooms::CatchUp;
 use crate::arena::{Arena, Outbox, Outgoing, PlayError};
-use crate::auth::session;
+use crate::auth::{User, session};
+use crate::insights::{Insights, access};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -93,6 +94,7 @@ pub async fn upgrade(
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
     let arena = state.arena.clone();
+    let insights = state.insights.clone();
     ws.on_upgrade(move |socket: WebSocket| async move {
         let updates = hub.subscribe(user.id);
         let (sink, stream) = socket.split();
@@ -101,6 +103,7 @@ pub async fn upgrade(
             name: user.display_name.clone(),
             encoding,
             arena: Some(arena),
+            insights: Some((insights, user.clone())),
         };
         let ended = serve(sink, stream, updates, peer, SocketLimits::default()).await;
         tracing::debug!(user = %user.id, ?ended, "socket closed");
@@ -155,7 +158,12 @@ pub struct Peer {
     pub encoding: Encoding,
     /// Battles (absent in tests of the loop alone).
     pub arena: Option<Arena>,
+    /// The live pulse, and who asks for it (absent in tests of the loop alone).
+    pub insights: Option<(Insights, User)>,
 }
+
+/// How often a watched pulse is sent.
+const PULSE_EVERY: Duration = Duration::from_secs(1);
 
 /// Numbers this instance's connections, for the arena's outboxes.
 static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
@@ -165,6 +173,7 @@ enum Event {
     Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
     Battle(Option<Arc<Outgoing>>),
     Heartbeat,
+    Pulse,
     Idle,
     SessionOver,
 }
@@ -246,6 +255,9 @@ where
         burst: limits.burst,
     };
     let mut strikes = 0;
+    // The scope whose pulse this socket watches: its id as sent, and parsed.
+    let mut pulse: Option<(String, Uuid)> = None;
+    let mut pulse_tick = tokio::time::interval(PULSE_EVERY);
     let welcome = ServerMsg::Welcome {
         version: protocol::VERSION,
         user: peer.user.to_string(),
@@ -259,6 +271,7 @@ where
             update = updates.recv() => Event::Update(update),
             battle = out_rx.recv() => Event::Battle(battle),
             _ = heartbeat.tick() => Event::Heartbeat,
+            _ = pulse_tick.tick(), if pulse.is_some() => Event::Pulse,
             () = sleep_until(idle_at) => Event::Idle,
             () = sleep_until(started + limits.session) => Event::SessionOver,
         };
@@ -286,6 +299,27 @@ where
                             {
                                 return Ended::SendFailed;
                             }
+                            None
+                        }
+                        Ok(ClientMsg::WatchPulse { scope }) => {
+                            match watch_pulse(peer, &scope).await {
+                                Ok((id, counters)) => {
+                                    let msg = ServerMsg::Pulse {
+                                        scope: scope.clone(),
+                                        pulse: counters,
+                                    };
+                                    pulse = Some((scope, id));
+                                    pulse_tick.reset();
+                                    if !send(&mut sink, &msg, encoding, limits.send).await {
+                                        return Ended::SendFailed;
+                                    }
+                                    None
+                                }
+                                Err(refused) => Some(refused),
+                            }
+                        }
+                        Ok(ClientMsg::UnwatchPulse) => {
+                            pulse = None;
                             None
                         }
                         // Boxed: its future is large and only lives while a
@@ -345,6 +379,21 @@ where
                 }
                 None
             }
+            Event::Pulse => {
+                if let (Some((raw, id)), Some((insights, _))) = (&pulse, &peer.insights) {
+                    // A failed read skips a beat; the next second tries again.
+                    if let Ok(counters) = insights.pulse.read(*id).await {
+                        let msg = ServerMsg::Pulse {
+                            scope: raw.clone(),
+                            pulse: counters,
+                        };
+                        if !send(&mut sink, &msg, encoding, limits.send).await {
+                            return Ended::SendFailed;
+                        }
+                    }
+                }
+                None
+            }
             Event::Idle => {
                 close(&mut sink, 1001, "idle", limits.send).await;
                 return Ended::Idle;
@@ -372,6 +421,40 @@ where
             }
         }
     }
+}
+
+/// Checks that the socket's user may watch `scope`'s pulse; its first reading.
+async fn watch_pulse(
+    peer: &Peer,
+    scope: &str,
+) -> Result<(Uuid, eduscale_core::insights::report::Pulse), (ErrorCode, String)> {
+    let Some((insights, viewer)) = &peer.insights else {
+        return Err((
+            ErrorCode::Unavailable,
+            "the pulse is not available here".into(),
+        ));
+    };
+    let id = match insights.may_read(viewer, scope).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(access::Denied::Forbidden)) => {
+            return Err((ErrorCode::Forbidden, access::Denied::Forbidden.to_string()));
+        }
+        Ok(Err(access::Denied::Unknown)) => {
+            return Err((ErrorCode::UnknownScope, access::Denied::Unknown.to_string()));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "checking access to a pulse failed");
+            return Err((ErrorCode::Unavailable, "try again in a moment".into()));
+        }
+    };
+    let counters = insights.pulse.read(id).await.map_err(|e| {
+        tracing::warn!(error = %e, "reading a pulse failed");
+        (
+            ErrorCode::Unavailable,
+            "the pulse is not available now".to_owned(),
+        )
+    })?;
+    Ok((id, counters))
 }
 
 /// Carries out a battle or lobby message; returns what to answer at once, or
@@ -429,6 +512,8 @@ async fn arena_msg(
                 .map_err(|e| (ErrorCode::Unavailable, e.to_string()))?;
             Ok(Vec::new())
         }
+        // Handled by the loop, which owns the pulse's timer.
+        ClientMsg::WatchPulse { .. } | ClientMsg::UnwatchPulse => Ok(Vec::new()),
         ClientMsg::CancelMatch => {
             arena
                 .cancel_match(peer.user)

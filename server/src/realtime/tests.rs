@@ -29,6 +29,7 @@ fn start(limits: SocketLimits) -> Client {
             name: "u1".into(),
             encoding: Encoding::Json,
             arena: None,
+            insights: None,
         },
         limits,
     ));

@@ -5,6 +5,7 @@
 use super::{Actor, Stop};
 use crate::arena::store::StoreError;
 use crate::arena::{ranking, store};
+use crate::insights::event::{Event, Kind};
 use eduscale_core::battle::{Command, Phase, Problem};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -52,12 +53,25 @@ impl Actor {
             hidden: loaded.tests.iter().filter(|t| !t.visible).count() as u16,
         };
         self.problem = Some(loaded);
-        self.commit(&Command::Reveal {
-            problem,
-            now_ms: now,
-        })
-        .await
-        .map(drop)
+        let revealed = self
+            .commit(&Command::Reveal {
+                problem,
+                now_ms: now,
+            })
+            .await?;
+        if revealed.is_err() {
+            return Ok(());
+        }
+        if let Some(events) = self.shared.events.get() {
+            for player in &self.state.players {
+                if let Ok(user) = player.user.parse::<Uuid>() {
+                    let event = Event::new(user, Kind::BattleJoined).in_battle(battle as i64);
+                    // The actor hands the event over and goes on; it never waits on PostgreSQL.
+                    let _ = events.send(event).await;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// After the finish: results and ratings, once (fenced), then the ratings
@@ -76,7 +90,16 @@ impl Actor {
         };
         let ratings: Vec<(Uuid, i32)> =
             match store::finish(db, battle, self.owned.epoch, &reason, &results).await {
-                Ok(()) => results.iter().map(|r| (r.user, r.after)).collect(),
+                Ok(()) => {
+                    if let Some(events) = self.shared.events.get() {
+                        for r in &results {
+                            let event =
+                                Event::new(r.user, Kind::BattleFinished).in_battle(battle as i64);
+                            let _ = events.send(event).await;
+                        }
+                    }
+                    results.iter().map(|r| (r.user, r.after)).collect()
+                }
                 Err(StoreError::Fenced) => {
                     // Either a successor owns it, or a previous owner finished it.
                     store::still_owner(db, battle, self.owned.epoch).await?;
