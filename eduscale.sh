@@ -261,10 +261,17 @@ end_to_end() {
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
   local redis_prefix="e2e-$$:"
   DATABASE_URL=$db "$TARGET_DIR/release/eduscale" import content
-  DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix EDUSCALE_ARENA_COUNTDOWN_MS=1000 RUST_LOG=warn \
+  # The insights test signs in as an instructor (sign-up only makes learners).
+  local instructor_email=e2e-instructor@example.com instructor_password=lantern-orbit-5821
+  DATABASE_URL=$db EDUSCALE_USER_PASSWORD=$instructor_password "$TARGET_DIR/release/eduscale" user create \
+    --email "$instructor_email" --role instructor --name "E2E Instructor" --if-missing
+  # Insights views refresh every 2 s, so the dashboards show what the tests just did.
+  DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix EDUSCALE_ARENA_COUNTDOWN_MS=1000 \
+    EDUSCALE_INSIGHTS_REFRESH_SECS=2 RUST_LOG=warn \
     "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
   pid=$!
-  (cd end2end && BASE_URL="http://$E2E_ADDR" npx playwright test) 2>&1 | tee -a "$SUMMARY" || status=$?
+  (cd end2end && BASE_URL="http://$E2E_ADDR" E2E_INSTRUCTOR_EMAIL=$instructor_email \
+    E2E_INSTRUCTOR_PASSWORD=$instructor_password npx playwright test) 2>&1 | tee -a "$SUMMARY" || status=$?
   kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   redis-cli -u "$REDIS_URL" --scan --pattern "$redis_prefix*" | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null

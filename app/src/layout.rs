@@ -1,12 +1,14 @@
-//! The app shell: header with navigation by role, footer, and the error boundary
-//! every page renders inside.
+//! The app shell: header with navigation by role, footer, the error boundary
+//! every page renders inside, and the page-view beacon.
 
 use crate::api::Me;
+use crate::api::insights::page_view;
 use crate::error::AppError;
 use crate::session::use_auth;
 use eduscale_core::account::Role;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 /// Brand, navigation for the signed-in role, and the account menu.
 #[component]
@@ -66,6 +68,7 @@ fn Nav(
             ("/arena", "Arena"),
             ("/leaderboard", "Leaderboard"),
             ("/teach", "Teaching"),
+            ("/insights", "Insights"),
         ],
         Some(Role::Admin) => vec![
             ("/", "Home"),
@@ -74,6 +77,7 @@ fn Nav(
             ("/arena", "Arena"),
             ("/leaderboard", "Leaderboard"),
             ("/teach", "Teaching"),
+            ("/insights", "Insights"),
             ("/admin", "Admin"),
         ],
     };
@@ -124,6 +128,34 @@ fn initial(name: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().to_string())
         .unwrap_or_default()
+}
+
+/// Tells the server which page a signed-in person is on, each time the route
+/// changes in the browser (and once after hydration for the first page):
+/// client-side navigation never reaches the server otherwise. Fire and forget:
+/// a lost page view is not worth a word to the person reading.
+#[component]
+pub fn PageViews() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    // The path last reported: a refetch of who is signed in is not a new view.
+    let sent = StoredValue::new(None::<String>);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        if !matches!(auth.me.get(), Some(Ok(Some(_)))) {
+            // Signed out: the next sign-in's first page counts again.
+            sent.set_value(None);
+            return;
+        }
+        if sent.with_value(|s| s.as_deref() == Some(path.as_str())) {
+            return;
+        }
+        sent.set_value(Some(path.clone()));
+        leptos::task::spawn_local(async move {
+            let _ = page_view(path).await;
+        });
+    });
 }
 
 /// The footer.

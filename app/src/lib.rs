@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%234f46e5'/%3E%3Cpath d='M9 10h14M9 16h10M9 22h14' stroke='white' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E" />
         <Router>
             <layout::Header />
+            <layout::PageViews />
             <main class="page">
                 <layout::Boundary>
                     <Routes fallback=pages::not_found::NotFound>
@@ -71,6 +72,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("cohorts") view=pages::cohorts::Cohorts />
                         <Route path=path!("teach") view=pages::teach::Teach />
                         <Route path=path!("admin") view=pages::admin::Admin />
+                        <Route path=path!("insights") view=pages::insights::home::InsightsPage />
+                        <Route path=path!("insights/:scope") view=pages::insights::overview::OverviewPage />
+                        <Route path=path!("insights/:scope/learners/:id") view=pages::insights::learner::LearnerPage />
+                        <Route path=path!("insights/:scope/nodes/:id") view=pages::insights::node::NodePage />
                     </Routes>
                 </layout::Boundary>
             </main>

@@ -38,6 +38,8 @@ pub async fn log_in(email: String, password: String) -> Result<Me, AppError> {
             let address = context::address(&state).await;
             let user = accounts::log_in(&state, &email, &password, &address).await?;
             session::start(&context::session().await?, &user).await?;
+            use eduscale_server::insights::event::{Event, Kind};
+            state.insights.note(Event::new(user.id, Kind::LogIn)).await;
             Ok(Me::from(user))
         }
         .await,

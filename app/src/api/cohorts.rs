@@ -96,7 +96,10 @@ pub async fn join_cohort(code: String) -> Result<CohortView, AppError> {
             let (state, user) = context::who().await?;
             eduscale_server::auth::require_role(&user, &[eduscale_core::account::Role::Learner])?;
             let code = InviteCode::parse(&code)?;
-            Ok(view_of(cohorts::join(&state, &user, &code).await?, false))
+            let joined = cohorts::join(&state, &user, &code).await?;
+            // The live pulse counts them in their new cohort from their next event.
+            state.insights.pulse.forget(user.id);
+            Ok(view_of(joined, false))
         }
         .await,
     )

@@ -8,6 +8,7 @@ pub mod arena;
 pub mod cohorts;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod insights;
 pub mod paths;
 pub mod runs;
 

@@ -48,7 +48,10 @@ pub async fn run_code(language: String, source: String, stdin: String) -> Result
             let who = user.id.to_string();
             state.run_limit.check(&who)?;
             let request = RunRequest::new(language, source.into_string(), stdin.into_string());
-            Ok(state.runner.execute(&who, request).await?)
+            let report = state.runner.execute(&who, request).await?;
+            use eduscale_server::insights::event::{Event, Kind};
+            state.insights.note(Event::new(user.id, Kind::Run)).await;
+            Ok(report)
         }
         .await,
     )
@@ -72,7 +75,14 @@ pub async fn submit(
                 .await
                 .map_err(ssr::internal)?
                 .ok_or_else(|| AppError::NotFound("No such challenge.".into()))?;
-            ssr::judge_and_record(&state, &user, &challenge, language, &source).await
+            let judgement =
+                ssr::judge_and_record(&state, &user, &challenge, language, &source).await?;
+            use eduscale_server::insights::event::{Event, Kind};
+            state
+                .insights
+                .note(Event::new(user.id, Kind::Submitted))
+                .await;
+            Ok(judgement)
         }
         .await,
     )

@@ -326,7 +326,7 @@ impl Queue {
 }
 
 #[cfg(feature = "hydrate")]
-mod client {
+pub(crate) mod client {
     use super::{BattleSocket, Connection, lock};
     use crate::components::live::client::socket_url;
     use eduscale_core::protocol::{
@@ -420,7 +420,8 @@ mod client {
         });
     }
 
-    fn frame_of(msg: &ClientMsg) -> Message {
+    /// A message as a binary WebSocket frame (the pulse sends with it too).
+    pub(crate) fn frame_of(msg: &ClientMsg) -> Message {
         match protocol::encode(msg, Encoding::Binary) {
             Frame::Binary(bytes) => Message::Bytes(bytes),
             Frame::Text(text) => Message::Text(text),

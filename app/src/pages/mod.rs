@@ -6,6 +6,7 @@ pub mod battle;
 pub mod cohorts;
 mod form;
 pub mod home;
+pub mod insights;
 pub mod leaderboard;
 pub mod login;
 pub mod not_found;

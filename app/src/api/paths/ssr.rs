@@ -7,6 +7,7 @@ use eduscale_core::code::{Language, SourceCode};
 use eduscale_core::paths::{NodeKind, NodeStatus, recommend};
 use eduscale_core::protocol::{PathUpdate, ServerMsg};
 use eduscale_server::auth::User;
+use eduscale_server::insights::event::{Event, Kind};
 use eduscale_server::paths::access;
 use eduscale_server::paths::progress::{self, Attempt, ProgressError};
 use eduscale_server::paths::queries::{self, NodeDetail, PathRow};
@@ -71,6 +72,12 @@ pub async fn node_view(path_slug: String, key: String) -> Result<NodeView, AppEr
         Err(ProgressError::Locked) => NodeStatus::Locked,
         Err(e) => return Err(locked(e)),
     };
+    if status != NodeStatus::Locked {
+        state
+            .insights
+            .note(Event::new(user.id, Kind::NodeViewed).on_node(detail.id))
+            .await;
+    }
     let mut conn = state.db.acquire().await.map_err(internal)?;
     let statuses = queries::statuses(&mut *conn, user.id, path.id)
         .await
@@ -149,7 +156,7 @@ pub async fn complete_lesson(path_slug: String, key: String) -> Result<AttemptRe
     let attempt = progress::attempt(&state.db, user.id, path.id, detail.id, 100)
         .await
         .map_err(locked)?;
-    finish(&state, &user, &path, None, attempt).await
+    finish(&state, &user, &path, detail.id, None, attempt).await
 }
 
 pub async fn submit_node(
@@ -182,6 +189,10 @@ pub async fn submit_node(
         .await
         .map_err(internal)?
         .ok_or(AppError::Internal)?;
+    state
+        .insights
+        .note(Event::new(user.id, Kind::Submitted).on_node(detail.id))
+        .await;
     let judgement =
         crate::api::runs::ssr::judge_and_record(&state, &user, &challenge, language, &source)
             .await?;
@@ -189,7 +200,56 @@ pub async fn submit_node(
     let attempt = progress::attempt(&state.db, user.id, path.id, detail.id, score)
         .await
         .map_err(locked)?;
-    finish(&state, &user, &path, Some(judgement), attempt).await
+    let accepted = judgement.verdict == eduscale_core::code::Verdict::Accepted;
+    state
+        .insights
+        .note(Event::verdict(
+            user.id,
+            detail.id,
+            accepted,
+            judgement.verdict.id(),
+        ))
+        .await;
+    finish(&state, &user, &path, detail.id, Some(judgement), attempt).await
+}
+
+/// Records a pass and the remedial nodes an attempt opened.
+async fn record_outcome(
+    state: &AppState,
+    user: &User,
+    path: &PathRow,
+    graph: &eduscale_core::paths::PathGraph,
+    node: i64,
+    attempt: &Attempt,
+) {
+    let mut events = Vec::new();
+    if attempt.passed {
+        events.push(Event::new(user.id, Kind::NodePassed).on_node(node));
+    }
+    let remedial: Vec<usize> = attempt
+        .unlocked
+        .iter()
+        .copied()
+        .filter(|p| {
+            graph
+                .nodes
+                .get(*p)
+                .is_some_and(|n| n.remedial_for.is_some())
+        })
+        .collect();
+    if !remedial.is_empty() {
+        match eduscale_server::insights::queries::nodes_at(&state.db, path.id, &remedial).await {
+            Ok(nodes) => events.extend(
+                nodes
+                    .into_iter()
+                    .map(|(id, _, _)| Event::new(user.id, Kind::RemediationOpened).on_node(id)),
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not name the remedial nodes opened"),
+        }
+    }
+    if !events.is_empty() && state.insights.events.record_all(events).await.is_err() {
+        tracing::warn!("events were not recorded: the writer has stopped");
+    }
 }
 
 /// Tells the learner's sockets, and shapes the answer.
@@ -197,6 +257,7 @@ async fn finish(
     state: &AppState,
     user: &User,
     path: &PathRow,
+    node: i64,
     judgement: Option<eduscale_core::code::Judgement>,
     attempt: Attempt,
 ) -> Result<AttemptResult, AppError> {
@@ -206,6 +267,7 @@ async fn finish(
         .await
         .map_err(internal)?;
     let next = recommend(&graph, &progress);
+    record_outcome(state, user, path, &graph, node, &attempt).await;
     let statuses = queries::statuses(&mut *conn, user.id, path.id)
         .await
         .map_err(internal)?;
