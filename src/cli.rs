@@ -41,6 +41,31 @@ pub enum Command {
     /// The sandbox as a service for web servers on other machines.
     #[command(subcommand)]
     Runner(RunnerCommand),
+    /// Generate a realistic, reproducible history of learners and events (for the
+    /// dashboards, the model's evaluation and the benchmarks).
+    Seed(crate::seed::SeedArgs),
+    /// The instructors' insights: knowledge tracing.
+    #[command(subcommand)]
+    Insights(InsightsCommand),
+}
+
+/// `eduscale insights ...`
+#[derive(Debug, Subcommand)]
+pub enum InsightsCommand {
+    /// Fit the knowledge-tracing model on part of the recorded attempts and print
+    /// its AUC on the held-out rest.
+    Evaluate(EvaluateArgs),
+}
+
+/// `eduscale insights evaluate`
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Print one JSON object: `{"model":…,"attempts":…,"auc":…}`.
+    #[arg(long)]
+    pub json: bool,
+    /// The share of learners held out for the AUC (the model never sees their attempts).
+    #[arg(long, default_value_t = 0.2)]
+    pub holdout: f64,
 }
 
 /// `eduscale run`
@@ -70,6 +95,9 @@ pub enum BenchCommand {
     /// The arena: N sockets in battles of K over I instances, a typing trace,
     /// latency, bytes per delta against whole states, memory per socket.
     Arena(crate::bench::arena::ArenaBenchArgs),
+    /// Insights: dashboard queries, staleness of the views and ingestion, on
+    /// 10,000 learners and 5,000,000 events with ingestion running.
+    Insights(crate::bench::insights::InsightsBenchArgs),
 }
 
 /// `eduscale import`

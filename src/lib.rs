@@ -7,6 +7,8 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod evaluate;
 pub mod runner;
+pub mod seed;
 pub mod telemetry;
 pub mod web;

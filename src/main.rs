@@ -2,8 +2,8 @@
 //! run programs in the sandbox, serve the runner alone, benchmark.
 
 use clap::Parser;
-use eduscale::cli::{BenchCommand, Cli, Command};
-use eduscale::{bench, commands, config, telemetry};
+use eduscale::cli::{BenchCommand, Cli, Command, InsightsCommand};
+use eduscale::{bench, commands, config, evaluate, seed, telemetry};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
     // unless asked: "Docker is unavailable" is not news to `eduscale run`.
     let quiet = matches!(
         command,
-        Command::Run(_) | Command::Languages | Command::Bench(_)
+        Command::Run(_) | Command::Languages | Command::Bench(_) | Command::Insights(_)
     );
     let filter = if quiet && std::env::var_os("RUST_LOG").is_none() {
         "error"
@@ -49,6 +49,13 @@ async fn main() -> ExitCode {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Bench(BenchCommand::Arena(args)) => bench::arena::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Bench(BenchCommand::Insights(args)) => bench::insights::run(&config, &args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Seed(args) => seed::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
+        Command::Insights(InsightsCommand::Evaluate(args)) => evaluate::run(&config, &args)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Runner(runner) => commands::runner(&config, runner)

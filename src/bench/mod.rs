@@ -4,6 +4,7 @@
 //! an absolute time does not.
 
 pub mod arena;
+pub mod insights;
 pub mod paths;
 pub mod runner;
 

@@ -91,7 +91,14 @@ impl TestApp {
         )
         .await
         .expect("arena");
+        let insights = eduscale_server::insights::Insights::start(
+            db.clone(),
+            redis.clone(),
+            eduscale_server::insights::InsightsConfig::default(),
+        );
+        arena.record_events(insights.events.clone());
         let state = AppState {
+            insights,
             db,
             redis,
             realtime,

@@ -12,6 +12,7 @@ mod harness;
 mod accounts;
 mod bad_input;
 mod cli;
+mod insights;
 mod ops;
 mod paths;
 mod realtime;

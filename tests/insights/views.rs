@@ -1,0 +1,202 @@
+//! The materialized views hold exactly what the same aggregates computed
+//! directly from the events give, and a refresh never blocks a reader.
+
+use eduscale::seed::{SeedOptions, seed};
+use eduscale_server::insights::views;
+use sqlx::{Connection, PgPool};
+use std::time::Duration;
+
+/// Imports the shipped content and seeds a small history.
+pub async fn seeded(db: &PgPool, learners: usize, events: u64) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content");
+    let loaded = eduscale_server::paths::content::load(&root).unwrap_or_else(|e| panic!("{e}"));
+    eduscale_server::paths::import::import(db, &loaded)
+        .await
+        .unwrap();
+    seed(db, &SeedOptions::new(learners, events, 7))
+        .await
+        .unwrap();
+}
+
+/// Rows of `a` not in `b` and of `b` not in `a`, both empty when they are equal.
+async fn differ(db: &PgPool, a: &str, b: &str) -> i64 {
+    sqlx::query_scalar(&format!(
+        "SELECT (SELECT count(*) FROM (({a}) EXCEPT ALL ({b})) x) + (SELECT count(*) FROM (({b}) EXCEPT ALL ({a})) y)"
+    ))
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn every_view_equals_its_aggregate_computed_directly(db: PgPool) {
+    seeded(&db, 120, 20_000).await;
+    views::refresh_all(&db).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM insights_daily_activity")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(
+        rows > 100,
+        "the seed gave the views something to hold ({rows} rows)"
+    );
+
+    let checks = [
+        (
+            "SELECT user_id, day, events, runs, attempts, successes, passes FROM insights_daily_activity",
+            "SELECT user_id, (at AT TIME ZONE 'UTC')::date, count(*), count(*) FILTER (WHERE kind = 'run'),
+                    count(*) FILTER (WHERE kind = 'verdict'), count(*) FILTER (WHERE kind = 'verdict' AND passed),
+                    count(*) FILTER (WHERE kind = 'node_passed')
+             FROM events GROUP BY 1, 2",
+        ),
+        (
+            "SELECT scope, node_id, learners, attempts, passed FROM insights_node_difficulty",
+            "SELECT s.scope, e.node_id, count(DISTINCT e.user_id), count(*) FILTER (WHERE e.kind = 'verdict'),
+                    count(DISTINCT e.user_id) FILTER (WHERE e.kind = 'node_passed')
+             FROM events e JOIN (SELECT cohort_id AS scope, user_id FROM cohort_members
+                                 UNION ALL SELECT '00000000-0000-0000-0000-000000000000'::uuid, id
+                                 FROM users WHERE role = 'learner') s USING (user_id)
+             WHERE e.node_id IS NOT NULL GROUP BY 1, 2",
+        ),
+        (
+            "SELECT scope, week, nodes_passed, active_learners FROM insights_weekly_velocity",
+            "SELECT s.scope, date_trunc('week', e.at AT TIME ZONE 'UTC')::date,
+                    count(*) FILTER (WHERE e.kind = 'node_passed'), count(DISTINCT e.user_id)
+             FROM events e JOIN (SELECT cohort_id AS scope, user_id FROM cohort_members
+                                 UNION ALL SELECT '00000000-0000-0000-0000-000000000000'::uuid, id
+                                 FROM users WHERE role = 'learner') s USING (user_id)
+             GROUP BY 1, 2",
+        ),
+        (
+            "SELECT scope, day, dau FROM insights_engagement WHERE dau > 0",
+            "SELECT s.scope, (e.at AT TIME ZONE 'UTC')::date, count(DISTINCT e.user_id)
+             FROM events e JOIN (SELECT cohort_id AS scope, user_id FROM cohort_members
+                                 UNION ALL SELECT '00000000-0000-0000-0000-000000000000'::uuid, id
+                                 FROM users WHERE role = 'learner') s USING (user_id)
+             WHERE (e.at AT TIME ZONE 'UTC')::date > (now() AT TIME ZONE 'UTC')::date - 90
+             GROUP BY 1, 2",
+        ),
+        (
+            "SELECT user_id, skill, successes, failures FROM insights_skill_attempts",
+            "SELECT e.user_id, s, count(*) FILTER (WHERE e.passed), count(*) FILTER (WHERE NOT e.passed)
+             FROM events e JOIN path_nodes n ON n.id = e.node_id JOIN challenges c ON c.id = n.challenge_id
+             CROSS JOIN LATERAL unnest(c.skills) s
+             WHERE e.kind = 'verdict' GROUP BY 1, 2",
+        ),
+        (
+            "SELECT user_id, active_days, events, passes FROM insights_learners",
+            "SELECT user_id, count(DISTINCT (at AT TIME ZONE 'UTC')::date), count(*),
+                    count(*) FILTER (WHERE kind = 'node_passed')
+             FROM events GROUP BY 1",
+        ),
+    ];
+    for (view, direct) in checks {
+        assert_eq!(
+            differ(&db, view, direct).await,
+            0,
+            "{view}\n  differs from\n{direct}"
+        );
+    }
+
+    // A streak, checked by hand for one learner: consecutive days up to the last.
+    let (user, longest): (uuid::Uuid, i64) = sqlx::query_as(
+        "SELECT user_id, longest_streak FROM insights_learners ORDER BY active_days DESC, user_id LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let days: Vec<time::Date> = sqlx::query_scalar(
+        "SELECT DISTINCT (at AT TIME ZONE 'UTC')::date d FROM events WHERE user_id = $1 ORDER BY d",
+    )
+    .bind(user)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let (mut best, mut run) = (0, 0);
+    for (i, d) in days.iter().enumerate() {
+        run = if i > 0 && days[i - 1].next_day() == Some(*d) {
+            run + 1
+        } else {
+            1
+        };
+        best = best.max(run);
+    }
+    assert_eq!(longest, best);
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn a_refresh_in_progress_blocks_no_reader(db: PgPool) {
+    seeded(&db, 30, 3_000).await;
+    // A refresh held open: every view refreshed inside one transaction that has
+    // not committed. A plain REFRESH would hold an exclusive lock on each view
+    // until then; CONCURRENTLY lets readers through.
+    let url = crate::support::database_url(&db);
+    let mut refresher = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut open = refresher.begin().await.unwrap();
+    for view in views::VIEWS {
+        sqlx::query(&format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
+            .execute(&mut *open)
+            .await
+            .unwrap();
+    }
+    for view in views::VIEWS {
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {view}")).fetch_one(&db),
+        )
+        .await;
+        assert!(
+            matches!(read, Ok(Ok(_))),
+            "reading {view} waited for the refresh"
+        );
+    }
+    open.commit().await.unwrap();
+
+    // And the proof that the test can tell: a plain refresh does block.
+    let mut open = refresher.begin().await.unwrap();
+    sqlx::query("REFRESH MATERIALIZED VIEW insights_daily_activity")
+        .execute(&mut *open)
+        .await
+        .unwrap();
+    let blocked = tokio::time::timeout(
+        Duration::from_millis(500),
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM insights_daily_activity").fetch_one(&db),
+    )
+    .await;
+    assert!(
+        blocked.is_err(),
+        "a plain REFRESH should have blocked the reader"
+    );
+    open.rollback().await.unwrap();
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
+    seeded(&db, 20, 2_000).await;
+    let redis = crate::support::redis().await;
+    // Hold the refresher's lock as another instance would.
+    let url = crate::support::database_url(&db);
+    let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(0x696e_7369_6768_7473_i64)
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    assert!(locked);
+    let round = eduscale_server::insights::refresher::round(&db, &redis, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        round,
+        eduscale_server::insights::refresher::Round::Skipped
+    ));
+    other.close().await.unwrap();
+    let round = eduscale_server::insights::refresher::round(&db, &redis, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        round,
+        eduscale_server::insights::refresher::Round::Refreshed { generation: 1, .. }
+    ));
+    redis.quit().await;
+}
