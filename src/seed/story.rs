@@ -34,39 +34,8 @@ pub const FIXED_PAGES: [&str; 7] = [
     "/playground",
 ];
 
-/// An event's kind, as `events.kind` spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    LogIn,
-    PageView,
-    NodeViewed,
-    Run,
-    Submitted,
-    Verdict,
-    NodePassed,
-    RemediationOpened,
-    BattleJoined,
-    BattleFinished,
-}
-
-impl Kind {
-    /// The name stored in `events.kind`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::LogIn => "log_in",
-            Kind::PageView => "page_view",
-            Kind::NodeViewed => "node_viewed",
-            Kind::Run => "run",
-            Kind::Submitted => "submitted",
-            Kind::Verdict => "verdict",
-            Kind::NodePassed => "node_passed",
-            Kind::RemediationOpened => "remediation_opened",
-            Kind::BattleJoined => "battle_joined",
-            Kind::BattleFinished => "battle_finished",
-        }
-    }
-}
+/// An event's kind: the server's own, so the seed writes the names it reads.
+pub use eduscale_server::insights::event::Kind;
 
 /// One event of the story.
 #[derive(Debug, Clone, Copy)]

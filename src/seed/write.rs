@@ -170,7 +170,7 @@ pub async fn events(
         events,
         |b, e| {
             let who = &population.learners[e.user as usize];
-            b.row(8).ts(e.at).uuid(who.person.id).text(e.kind.name());
+            b.row(8).ts(e.at).uuid(who.person.id).text(e.kind.as_str());
             // A page view names its page only, as the browser reports it.
             if e.node == NONE || e.kind == Kind::PageView {
                 b.null();

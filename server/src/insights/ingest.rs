@@ -108,17 +108,6 @@ impl Events {
             .await
             .map_err(|_| Stopped)
     }
-
-    /// Records `event` from code that cannot wait (a spawned task does the
-    /// waiting); failures are logged.
-    pub fn spawn_record(&self, event: Event) {
-        let events = self.clone();
-        tokio::spawn(async move {
-            if events.record(event).await.is_err() {
-                tracing::warn!("an event was not recorded: the writer has stopped");
-            }
-        });
-    }
 }
 
 /// The writer: take what has arrived, write it, acknowledge, bump the counters.

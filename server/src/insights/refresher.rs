@@ -138,15 +138,6 @@ async fn refresh_and_publish(
     Ok(Round::Refreshed { generation, views })
 }
 
-/// The current generation (0 before the first refresh).
-pub async fn generation(redis: &Redis) -> Result<u64, fred::error::Error> {
-    let g: Option<u64> = redis
-        .pool
-        .get(redis.prefix.key("insights:generation"))
-        .await?;
-    Ok(g.unwrap_or(0))
-}
-
 /// When the data of the current generation was read (ms since the epoch).
 pub async fn refreshed_at_ms(redis: &Redis) -> Result<Option<i64>, fred::error::Error> {
     redis
