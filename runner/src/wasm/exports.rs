@@ -6,7 +6,9 @@
 //! table slot and which argument; so this adds an export of the table and two
 //! exported mutable globals that the pre-initialiser fills in before the
 //! snapshot fixes their values. Appending globals and exports renumbers nothing,
-//! so the code is copied byte for byte. Custom sections (12 MB of DWARF whose
+//! so the code is copied byte for byte. A guest entered through its own C
+//! functions (QuickJS, see `preinit_js.rs`) also gets those exported, found by
+//! name in its name section. Custom sections (12 MB of DWARF whose
 //! code addresses are void anyway, see `dwarf.rs`) are left out.
 
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -21,8 +23,10 @@ pub const ENTRY_OBJECT: &str = "eduscale_entry_object";
 pub const ENTRY_SLOT: &str = "eduscale_entry_slot";
 
 /// `wasm` with the table and two new `(mut i32)` globals exported under
-/// [`TABLE`], [`ENTRY_OBJECT`] and [`ENTRY_SLOT`], and without custom sections.
-pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// [`TABLE`], [`ENTRY_OBJECT`] and [`ENTRY_SLOT`], the internal `functions`
+/// exported under their own names, and without custom sections.
+pub fn add_entry_exports(wasm: &[u8], functions: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let function_indices = function_indices(wasm, functions)?;
     let mut out = wasm_encoder::Module::new();
     let mut imported_globals = 0u32;
     let mut entry_globals = None;
@@ -63,6 +67,9 @@ pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
                 section.export(TABLE, ExportKind::Table, 0);
                 section.export(ENTRY_OBJECT, ExportKind::Global, first);
                 section.export(ENTRY_SLOT, ExportKind::Global, first + 1);
+                for (name, index) in functions.iter().zip(&function_indices) {
+                    section.export(name, ExportKind::Func, *index);
+                }
                 out.section(&section);
                 continue;
             }
@@ -76,6 +83,77 @@ pub fn add_entry_exports(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
         }
     }
     Ok(out.finish())
+}
+
+/// The slot of the function `name` in the guest's table, where C keeps its
+/// function pointers: the host passes one to the guest as a callback.
+pub fn table_slot(wasm: &[u8], name: &str) -> anyhow::Result<u32> {
+    let [function] = function_indices(wasm, &[name])?[..] else {
+        anyhow::bail!("no function {name}");
+    };
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Payload::ElementSection(segments) = payload? else {
+            continue;
+        };
+        for segment in segments {
+            let segment = segment?;
+            let wasmparser::ElementKind::Active {
+                table_index: None | Some(0),
+                offset_expr,
+            } = segment.kind
+            else {
+                continue;
+            };
+            let Some(Ok(wasmparser::Operator::I32Const { value: offset })) =
+                offset_expr.get_operators_reader().into_iter().next()
+            else {
+                continue;
+            };
+            let wasmparser::ElementItems::Functions(items) = segment.items else {
+                continue;
+            };
+            for (at, item) in items.into_iter().enumerate() {
+                if item? == function {
+                    return Ok(u32::try_from(offset)? + u32::try_from(at)?);
+                }
+            }
+        }
+    }
+    anyhow::bail!("{name} is not in the guest's table")
+}
+
+/// The indices of `functions`, by the names the guest's name section gives them.
+fn function_indices(wasm: &[u8], functions: &[&str]) -> anyhow::Result<Vec<u32>> {
+    if functions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = vec![None; functions.len()];
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Payload::CustomSection(section) = payload? else {
+            continue;
+        };
+        let wasmparser::KnownCustom::Name(names) = section.as_known() else {
+            continue;
+        };
+        for subsection in names {
+            let wasmparser::Name::Function(map) = subsection? else {
+                continue;
+            };
+            for naming in map {
+                let naming = naming?;
+                if let Some(at) = functions.iter().position(|f| *f == naming.name) {
+                    found[at] = Some(naming.index);
+                }
+            }
+        }
+    }
+    functions
+        .iter()
+        .zip(found)
+        .map(|(name, index)| {
+            index.ok_or_else(|| anyhow::anyhow!("the guest's name section has no function {name}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -107,7 +185,7 @@ mod tests {
             name: ".debug_info".into(),
             data: [1u8, 2, 3][..].into(),
         });
-        let rewritten = add_entry_exports(&module.finish()).expect("rewrite");
+        let rewritten = add_entry_exports(&module.finish(), &[]).expect("rewrite");
 
         wasmparser::Validator::new()
             .validate_all(&rewritten)

@@ -138,13 +138,33 @@ pub struct GuestSpec {
     pub snapshot: Option<SnapshotRecipe>,
 }
 
-/// How a pre-initialised guest is made (see `preinit.rs`): `_start` runs with
-/// `args` until the guest prints the address of its entry function object and
-/// exits with [`SNAPSHOT_EXIT`]; that state is the snapshot every run starts from.
+/// How a pre-initialised guest is made.
 #[derive(Debug, Clone, Copy)]
-pub struct SnapshotRecipe {
-    /// Argv for the initialising run.
-    pub args: &'static [&'static str],
+pub enum SnapshotRecipe {
+    /// CPython (`preinit.rs`): `_start` runs with `args` until the guest prints
+    /// the address of its entry function object and exits with
+    /// [`SNAPSHOT_EXIT`]; that state is the snapshot every run starts from.
+    Python {
+        /// Argv for the initialising run.
+        args: &'static [&'static str],
+    },
+    /// QuickJS (`preinit_js.rs`): the host makes a context with `std`, evaluates
+    /// `bootstrap` in it (which defines the entry `__eduscale_run`), and
+    /// snapshots that.
+    QuickJs {
+        /// The script that prepares every run.
+        bootstrap: &'static str,
+    },
+}
+
+impl SnapshotRecipe {
+    /// The recipe as text, for naming its cached snapshot.
+    pub fn text(&self) -> String {
+        match self {
+            SnapshotRecipe::Python { args } => format!("python\0{}", args.join("\0")),
+            SnapshotRecipe::QuickJs { bootstrap } => format!("quickjs\0{bootstrap}"),
+        }
+    }
 }
 
 /// The exit code with which an initialising run says "snapshot me now".
@@ -179,7 +199,7 @@ pub const PYTHON: GuestSpec = GuestSpec {
         concat!(python_bootstrap!(), "_eduscale_run()\n"),
     ],
     length_unit: LengthUnit::Bytes,
-    snapshot: Some(SnapshotRecipe {
+    snapshot: Some(SnapshotRecipe::Python {
         args: &[
             "python",
             "-S",
@@ -191,42 +211,23 @@ pub const PYTHON: GuestSpec = GuestSpec {
     }),
 };
 
-/// QuickJS-NG `qjs` 0.11 (prebuilt for WASI). `--std` gives the bootstrap `std`
-/// to read stdin; it removes `std`, `os` and `bjson` before the program runs.
-pub const JAVASCRIPT: GuestSpec = GuestSpec {
-    language: Language::JavaScript,
-    file: "quickjs-ng-0.11.wasm",
-    sha256: "f9742952f9989b1558c4a79bedfb351d6ca33ff22a41e886517cae5196e6d783",
-    args: &["qjs", "--std", "-e", JS_BOOTSTRAP],
-    length_unit: LengthUnit::Utf16,
-    snapshot: None,
-};
-
-/// Every guest the runner knows.
-pub const ALL: [GuestSpec; 2] = [PYTHON, JAVASCRIPT];
-
-/// Gives the program `readline()` (next line of stdin, or `null` at the end),
-/// `readAll()` (the rest of stdin), `console.log` (built in), `console.error` and
-/// `console.warn` (to stderr, which the built-in console lacks), `print`, and a small
-/// `process` (`exit`, `stdout.write`, `argv`, `env`) like Node's.
-const JS_BOOTSTRAP: &str = r#"
-(function () {
-  const all = std.in.readAsString();
-  const eol = all.indexOf("\n");
-  const n = parseInt(all.slice(0, eol), 10);
-  const source = all.slice(eol + 1, eol + 1 + n);
-  const input = all.slice(eol + 1 + n);
-  let pos = 0;
-  const exit = std.exit, out = std.out, err = std.err, evalScript = std.evalScript;
-  globalThis.readline = function () {
-    if (pos >= input.length) return null;
-    let end = input.indexOf("\n", pos);
-    if (end < 0) end = input.length;
-    const line = input.slice(pos, end);
-    pos = end + 1;
-    return line.endsWith("\r") ? line.slice(0, -1) : line;
-  };
-  globalThis.readAll = function () { const rest = input.slice(pos); pos = input.length; return rest; };
+/// The JavaScript bootstrap, a literal so that `concat!` can end it with a call
+/// of its entry (a run through `_start`); a pre-initialised run calls the entry
+/// itself (see `preinit_js.rs`).
+///
+/// Prepares what every run shares: `console.error` and `console.warn` (to
+/// stderr, which the built-in console lacks), `console.info`/`debug`, a small
+/// `process` (`exit`, `stdout.write`, `argv`, `env`) like Node's, and removes
+/// `std`, `os` and `bjson`, keeping privately only what it needs. The entry,
+/// `__eduscale_run`, removes itself, reads the program and its input from stdin,
+/// gives the program `readline()` (next line of stdin, or `null` at the end) and
+/// `readAll()` (the rest), refuses a syntax error with [`COMPILE_ERROR_EXIT`],
+/// and runs the program.
+macro_rules! js_bootstrap {
+    () => {
+        r#"
+(function (std) {
+  const exit = std.exit, out = std.out, err = std.err, evalScript = std.evalScript, stdin = std.in;
   globalThis.process = {
     argv: ["node", "main.js"], env: {},
     exit: function (code) { out.flush(); exit(code === undefined ? 0 : code | 0); },
@@ -244,19 +245,65 @@ const JS_BOOTSTRAP: &str = r#"
   console.warn = toStderr;
   console.info = console.log;
   console.debug = console.log;
-  delete globalThis.std; delete globalThis.os; delete globalThis.bjson;
-  try {
-    new Function(source);
-  } catch (e) {
-    if (e instanceof SyntaxError) {
-      err.puts("SyntaxError: " + e.message + "\n");
-      err.flush();
-      exit(113);
+  globalThis.__eduscale_run = function () {
+    delete globalThis.__eduscale_run;
+    const all = stdin.readAsString();
+    const eol = all.indexOf("\n");
+    const n = parseInt(all.slice(0, eol), 10);
+    const source = all.slice(eol + 1, eol + 1 + n);
+    const input = all.slice(eol + 1 + n);
+    let pos = 0;
+    globalThis.readline = function () {
+      if (pos >= input.length) return null;
+      let end = input.indexOf("\n", pos);
+      if (end < 0) end = input.length;
+      const line = input.slice(pos, end);
+      pos = end + 1;
+      return line.endsWith("\r") ? line.slice(0, -1) : line;
+    };
+    globalThis.readAll = function () { const rest = input.slice(pos); pos = input.length; return rest; };
+    try {
+      new Function(source);
+    } catch (e) {
+      if (e instanceof SyntaxError) {
+        err.puts("SyntaxError: " + e.message + "\n");
+        err.flush();
+        exit(113);
+      }
     }
-  }
-  evalScript(source);
-})();
-"#;
+    evalScript(source);
+  };
+})(std);
+delete globalThis.std; delete globalThis.os; delete globalThis.bjson;
+"#
+    };
+}
+
+/// QuickJS-NG `qjs` 0.11 (prebuilt for WASI). `--std` gives the bootstrap `std`
+/// to read stdin; it removes `std`, `os` and `bjson` before the program runs.
+///
+/// Runs start from a snapshot of a context in which the bootstrap has already
+/// run (`preinit_js.rs`), so a run pays for neither the runtime's start-up nor
+/// the bootstrap's parsing; `_start` (the same bootstrap, then its entry) is the
+/// fallback when no snapshot can be made.
+pub const JAVASCRIPT: GuestSpec = GuestSpec {
+    language: Language::JavaScript,
+    file: "quickjs-ng-0.11.wasm",
+    sha256: "f9742952f9989b1558c4a79bedfb351d6ca33ff22a41e886517cae5196e6d783",
+    args: &[
+        "qjs",
+        "--std",
+        "-e",
+        concat!(js_bootstrap!(), "__eduscale_run();\n"),
+    ],
+    length_unit: LengthUnit::Utf16,
+    snapshot: Some(SnapshotRecipe::QuickJs {
+        bootstrap: js_bootstrap!(),
+    }),
+};
+
+/// Every guest the runner knows.
+pub const ALL: [GuestSpec; 2] = [PYTHON, JAVASCRIPT];
 
 impl GuestSpec {
     /// What the guest reads on stdin: the header, the program, then its input.

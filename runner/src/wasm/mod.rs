@@ -15,6 +15,7 @@ mod exports;
 pub mod guest;
 mod host;
 mod preinit;
+mod preinit_js;
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox, Verdict};
 use guest::{GuestSpec, SnapshotRecipe};
@@ -39,7 +40,7 @@ pub struct WasmConfig {
     /// Pool slots: the most instances alive at once.
     pub slots: u32,
     /// Start runs from a pre-initialised interpreter where the guest has a
-    /// snapshot recipe (CPython). Off: every run starts it from scratch.
+    /// snapshot recipe (CPython, QuickJS). Off: every run starts it from scratch.
     pub preinit: bool,
 }
 
@@ -62,8 +63,20 @@ struct Guest {
 enum EntryKind {
     /// `_start`: the interpreter starts from scratch.
     Start,
-    /// The bootstrap of a pre-initialised interpreter (`preinit.rs`).
-    Snapshot,
+    /// The bootstrap of a pre-initialised CPython (`preinit.rs`).
+    Python,
+    /// The entry of a pre-initialised QuickJS (`preinit_js.rs`).
+    QuickJs,
+}
+
+impl EntryKind {
+    /// How runs enter a snapshot made by `recipe`.
+    fn of(recipe: &SnapshotRecipe) -> EntryKind {
+        match recipe {
+            SnapshotRecipe::Python { .. } => EntryKind::Python,
+            SnapshotRecipe::QuickJs { .. } => EntryKind::QuickJs,
+        }
+    }
 }
 
 impl std::fmt::Debug for WasmSandbox {
@@ -115,7 +128,7 @@ impl WasmSandbox {
     pub fn is_preinitialized(&self, language: Language) -> bool {
         self.guests
             .get(&language)
-            .is_some_and(|guest| guest.entry == EntryKind::Snapshot)
+            .is_some_and(|guest| guest.entry != EntryKind::Start)
     }
 
     /// Creates a store and instantiates `language`'s guest without running it, and
@@ -205,7 +218,9 @@ impl Sandbox for WasmSandbox {
 /// What a run calls first in its instance.
 enum Call {
     Start(TypedFunc<(), ()>),
-    Snapshot(preinit::Entry),
+    Python(preinit::Entry),
+    // Boxed: it holds four functions and the memory, the others one or two.
+    QuickJs(Box<preinit_js::Entry>),
 }
 
 /// One run of `request` in a fresh instance of `guest`.
@@ -228,9 +243,12 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
                 .get_typed_func::<(), ()>(&mut store, "_start")
                 .map_err(RunError::host)?,
         ),
-        EntryKind::Snapshot => {
-            Call::Snapshot(preinit::Entry::find(&mut store, &instance).map_err(RunError::host)?)
+        EntryKind::Python => {
+            Call::Python(preinit::Entry::find(&mut store, &instance).map_err(RunError::host)?)
         }
+        EntryKind::QuickJs => Call::QuickJs(Box::new(
+            preinit_js::Entry::find(&mut store, &instance).map_err(RunError::host)?,
+        )),
     };
 
     let started = Instant::now();
@@ -248,7 +266,8 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
     let running = async {
         match call {
             Call::Start(start) => start.call_async(&mut store, ()).await,
-            Call::Snapshot(entry) => entry.call(&mut store).await,
+            Call::Python(entry) => entry.call(&mut store).await,
+            Call::QuickJs(entry) => entry.call(&mut store, seed).await,
         }
     };
     // The timer covers a guest that is not running at all (sleeping in
@@ -354,16 +373,14 @@ fn load_guest(
     }
     if let (Some(recipe), true) = (spec.snapshot, config.preinit) {
         let name = preinit::cache_name(&sha256, &recipe);
+        let entry = EntryKind::of(&recipe);
         let snapshot = cache::load_or_build(&config.cache_dir, engine, &name, || {
-            make_snapshot(engine, linker, spec, &recipe, &wasm)
-        });
-        match snapshot.and_then(|module| Ok(linker.instantiate_pre(&module)?)) {
-            Ok(pre) => {
-                return Ok(Guest {
-                    spec,
-                    pre,
-                    entry: EntryKind::Snapshot,
-                });
+            make_snapshot(engine, linker, spec, &recipe, entry, &wasm)
+        })
+        .and_then(|module| Ok((linker.instantiate_pre(&module)?, entry)));
+        match snapshot {
+            Ok((pre, entry)) => {
+                return Ok(Guest { spec, pre, entry });
             }
             Err(error) => tracing::warn!(
                 language = %spec.language,
@@ -392,15 +409,23 @@ fn make_snapshot(
     linker: &Linker<HostState>,
     spec: GuestSpec,
     recipe: &SnapshotRecipe,
+    entry: EntryKind,
     wasm: &[u8],
 ) -> anyhow::Result<Module> {
     let started = Instant::now();
-    let snapshot = block_on(|| preinit::build(engine, linker, wasm, recipe))??;
+    let snapshot = match recipe {
+        SnapshotRecipe::Python { args } => {
+            block_on(|| preinit::build(engine, linker, wasm, args))??
+        }
+        SnapshotRecipe::QuickJs { bootstrap } => {
+            block_on(|| preinit_js::build(engine, linker, wasm, bootstrap))??
+        }
+    };
     let module = Module::new(engine, &snapshot)?;
     let guest = Guest {
         spec,
         pre: linker.instantiate_pre(&module)?,
-        entry: EntryKind::Snapshot,
+        entry,
     };
     block_on(|| check_snapshot(engine, &guest))??;
     let ms = started.elapsed().as_millis() as u64;

@@ -42,17 +42,17 @@ use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 /// Changes whenever the host's way of making a snapshot changes; with the
 /// recipe's own text and the guest's hash, it names the cached snapshot.
-const HOST_RECIPE_VERSION: &str = "eduscale-preinit-2";
+pub(super) const HOST_RECIPE_VERSION: &str = "eduscale-preinit-3";
 
 /// The WASI random seed of the initialising run: a fixed one, so a recipe gives
 /// the same snapshot (the same hash secret) on every machine.
-const INIT_SEED: u64 = 0x5eed_c0de;
+pub(super) const INIT_SEED: u64 = 0x5eed_c0de;
 
 /// The initialising run's clocks: a fixed date (2025-01-01), and time that moves
 /// 1 µs per reading. Start-up keeps a few clock readings; with the host's
 /// clocks the snapshot would differ with when, and how fast, it was made.
 #[derive(Default)]
-struct FixedClock(AtomicU64);
+pub(super) struct FixedClock(AtomicU64);
 
 impl FixedClock {
     fn tick(&self) -> u64 {
@@ -84,10 +84,8 @@ const FUNCTION_OBJECT: (&str, &str) = ("PyFunctionObject", "vectorcall");
 /// The cache name of the snapshot made from the guest `wasm_sha256` by `recipe`.
 pub fn cache_name(wasm_sha256: &str, recipe: &SnapshotRecipe) -> String {
     let mut key = HOST_RECIPE_VERSION.to_owned();
-    for arg in recipe.args {
-        key.push('\0');
-        key.push_str(arg);
-    }
+    key.push('\0');
+    key.push_str(&recipe.text());
     let recipe_hash = super::cache::sha256_hex(key.as_bytes());
     format!("{}-preinit-{}", &wasm_sha256[..16], &recipe_hash[..12])
 }
@@ -98,16 +96,16 @@ pub async fn build(
     engine: &Engine,
     linker: &Linker<HostState>,
     wasm: &[u8],
-    recipe: &SnapshotRecipe,
+    args: &[&str],
 ) -> anyhow::Result<Vec<u8>> {
     let vectorcall_offset =
         super::dwarf::member_offset(wasm, FUNCTION_OBJECT.0, FUNCTION_OBJECT.1)?;
-    let prepared = exports::add_entry_exports(wasm)?;
+    let prepared = exports::add_entry_exports(wasm, &[])?;
     let wizer = Wizer::new();
     let (context, instrumented) = wizer.instrument(&prepared)?;
     let module = Module::new(engine, &instrumented)?;
 
-    let mut wasi = super::wasi(recipe.args, INIT_SEED);
+    let mut wasi = super::wasi(args, INIT_SEED);
     wasi.wall_clock(FixedClock::default())
         .monotonic_clock(FixedClock::default());
     let mut store = super::new_store(engine, wasi, Vec::new(), &Limits::MAX)?;
@@ -213,9 +211,9 @@ impl Entry {
 }
 
 /// The instance's state as wizer reads it.
-struct Captured<'a> {
-    store: &'a mut Store<HostState>,
-    instance: Instance,
+pub(super) struct Captured<'a> {
+    pub(super) store: &'a mut Store<HostState>,
+    pub(super) instance: Instance,
 }
 
 impl InstanceState for Captured<'_> {
@@ -255,13 +253,13 @@ mod tests {
         let sha = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
         let a = cache_name(
             sha,
-            &SnapshotRecipe {
+            &SnapshotRecipe::Python {
                 args: &["python", "-c", "1"],
             },
         );
         let b = cache_name(
             sha,
-            &SnapshotRecipe {
+            &SnapshotRecipe::Python {
                 args: &["python", "-c", "2"],
             },
         );
