@@ -474,33 +474,42 @@ impl Insights {
         records: &Records,
         on_nodes: &HashMap<i64, (i64, i64)>,
     ) -> Result<Vec<NodePrediction>, DashboardError> {
-        let skills = node_skills(&queries::node_skills(&self.db).await?);
-        // One recursive CTE per path, side by side.
+        // One recursive CTE per path, side by side; then just those nodes' names
+        // and skills in one read.
         let per_path =
             futures_util::future::try_join_all(paths.iter().map(|(path, slug, _)| async move {
-                let open = crate::paths::queries::open_nodes(&self.db, learner, *path).await?;
-                let nodes = queries::nodes_at(&self.db, *path, &open).await?;
-                Ok::<_, sqlx::Error>((slug, nodes))
+                let open =
+                    crate::paths::queries::open_nodes_with_ids(&self.db, learner, *path).await?;
+                Ok::<_, sqlx::Error>(open.into_iter().map(move |n| (slug, n.id)))
             }))
             .await?;
-        let mut out = Vec::new();
-        for (slug, nodes) in per_path {
-            for (id, key, title) in nodes {
-                let predicted = match (model, skills.get(&id)) {
-                    (Some(m), Some(s)) => {
-                        let (attempts, failures) = on_nodes.get(&id).copied().unwrap_or((0, 0));
-                        let here = (id, count(attempts - failures), count(failures));
-                        Some(records.predict(m, learner, Some(here), s))
-                    }
-                    _ => None,
-                };
-                out.push(NodePrediction {
-                    path_slug: slug.clone(),
-                    node_key: key,
-                    title,
-                    predicted,
-                });
-            }
+        let open: Vec<(&String, i64)> = per_path.into_iter().flatten().collect();
+        let node_ids: Vec<i64> = open.iter().map(|(_, id)| *id).collect();
+        let details: HashMap<i64, queries::NodeSkills> =
+            queries::nodes_with_skills(&self.db, &node_ids)
+                .await?
+                .into_iter()
+                .map(|n| (n.id, n))
+                .collect();
+        let mut out = Vec::with_capacity(open.len());
+        for (slug, id) in open {
+            let Some(detail) = details.get(&id) else {
+                continue;
+            };
+            let predicted = match model {
+                Some(m) if !detail.skills.is_empty() => {
+                    let (attempts, failures) = on_nodes.get(&id).copied().unwrap_or((0, 0));
+                    let here = (id, count(attempts - failures), count(failures));
+                    Some(records.predict(m, learner, Some(here), &detail.skills))
+                }
+                _ => None,
+            };
+            out.push(NodePrediction {
+                path_slug: slug.clone(),
+                node_key: detail.key.clone(),
+                title: detail.title.clone(),
+                predicted,
+            });
         }
         out.sort_by(|a, b| {
             a.predicted

@@ -454,6 +454,35 @@ pub async fn nodes_at(
     Ok(rows.into_iter().map(|r| (r.id, r.key, r.title)).collect())
 }
 
+/// A node as a prediction names it, with the skills its challenge trains.
+#[derive(Debug, Clone)]
+pub struct NodeSkills {
+    /// Database id.
+    pub id: i64,
+    /// Its key in its path.
+    pub key: String,
+    /// Its title.
+    pub title: String,
+    /// Its challenge's skills (none for a lesson).
+    pub skills: Vec<String>,
+}
+
+/// [`NodeSkills`] of the nodes `ids`, in no particular order.
+pub async fn nodes_with_skills(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> Result<Vec<NodeSkills>, sqlx::Error> {
+    sqlx::query_as!(
+        NodeSkills,
+        r#"SELECT n.id, n.key, n.title, coalesce(c.skills, '{}') AS "skills!"
+           FROM path_nodes n LEFT JOIN challenges c ON c.id = n.challenge_id
+           WHERE n.id = ANY($1)"#,
+        ids
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Every cohort's id.
 pub async fn cohort_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!("SELECT id FROM cohorts ORDER BY id")

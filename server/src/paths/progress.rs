@@ -53,24 +53,9 @@ pub fn score(passed: usize, total: usize) -> u8 {
     u8::try_from(passed.min(total) * 100 / total).unwrap_or(100)
 }
 
-struct NodeInfo {
-    id: i64,
-    position: i32,
-    kind: String,
-    pass_score: i16,
-    remediate_after_failures: i32,
-    remediate_below_score: i16,
-}
-
-async fn node_info(
-    tx: &mut PgConnection,
-    path: Uuid,
-    node: i64,
-) -> Result<NodeInfo, ProgressError> {
-    sqlx::query_as!(
-        NodeInfo,
-        r#"SELECT id, position, kind, pass_score, remediate_after_failures, remediate_below_score
-           FROM path_nodes WHERE id = $1 AND path_id = $2"#,
+async fn node_position(tx: &mut PgConnection, path: Uuid, node: i64) -> Result<i32, ProgressError> {
+    sqlx::query_scalar!(
+        "SELECT position FROM path_nodes WHERE id = $1 AND path_id = $2",
         node,
         path,
     )
@@ -104,10 +89,10 @@ pub async fn open(
 ) -> Result<NodeStatus, ProgressError> {
     let mut tx = db.begin().await?;
     lock_learner(&mut tx, user, path).await?;
-    let info = node_info(&mut tx, path, node).await?;
+    let at = node_position(&mut tx, path, node).await?;
     let statuses = queries::statuses(&mut *tx, user, path).await?;
     let status = statuses
-        .get(position(info.position))
+        .get(position(at))
         .copied()
         .unwrap_or(NodeStatus::Locked);
     if status == NodeStatus::Locked {
@@ -146,7 +131,11 @@ pub async fn attempt(
 ) -> Result<Attempt, ProgressError> {
     let mut tx = db.begin().await?;
     lock_learner(&mut tx, user, path).await?;
-    let info = node_info(&mut tx, path, node).await?;
+    // The node, the nodes it guards, and the learner's rows on all of them: one read.
+    let targets = targets(&mut tx, user, path, node).await?;
+    let Some(info) = targets.first().filter(|t| t.id == node) else {
+        return Err(ProgressError::UnknownNode);
+    };
     let at = position(info.position);
     // Open nodes before and after are all an attempt needs to know what it
     // unlocked; the full statuses (for the learner's other tabs) come after.
@@ -156,20 +145,9 @@ pub async fn attempt(
     }
 
     // The rule needs only the node and the nodes it guards: give core a graph of just those.
-    let guards = sqlx::query!(
-        r#"SELECT n.id, n.position FROM path_guards g JOIN path_nodes n ON n.id = g.node
-           WHERE g.checkpoint = $1 ORDER BY n.position"#,
-        node
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let ids: Vec<i64> = std::iter::once(info.id)
-        .chain(guards.iter().map(|g| g.id))
-        .collect();
-    let positions: Vec<usize> = std::iter::once(at)
-        .chain(guards.iter().map(|g| position(g.position)))
-        .collect();
-    let current = stored(&mut tx, user, &ids).await?;
+    let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+    let positions: Vec<usize> = targets.iter().map(|t| position(t.position)).collect();
+    let current: Vec<Option<Progress>> = targets.iter().map(Target::progress).collect();
     let mini = PathGraph {
         nodes: std::iter::once(Node {
             key: String::new(),
@@ -181,7 +159,7 @@ pub async fn attempt(
             remediate_after_failures: u32::try_from(info.remediate_after_failures).unwrap_or(1),
             remediate_below_score: u8::try_from(info.remediate_below_score).unwrap_or_default(),
         })
-        .chain(guards.iter().map(|_| Node {
+        .chain(targets[1..].iter().map(|_| Node {
             key: String::new(),
             kind: NodeKind::Challenge,
             title: String::new(),
@@ -222,34 +200,59 @@ pub async fn attempt(
     })
 }
 
-/// The stored progress of `user` on `nodes`, in that order.
-async fn stored(
+/// A node an attempt writes to (the one attempted, or one it guards), with the
+/// learner's stored row on it.
+struct Target {
+    id: i64,
+    position: i32,
+    kind: String,
+    pass_score: i16,
+    remediate_after_failures: i32,
+    remediate_below_score: i16,
+    stage: Option<String>,
+    best_score: Option<i16>,
+    attempts: Option<i32>,
+    failures: Option<i32>,
+}
+
+impl Target {
+    fn progress(&self) -> Option<Progress> {
+        let stage = self.stage.as_deref()?;
+        Some(Progress {
+            stage: stage
+                .parse()
+                .unwrap_or(eduscale_core::paths::Stage::InProgress),
+            best_score: u8::try_from(self.best_score.unwrap_or_default()).unwrap_or_default(),
+            attempts: u32::try_from(self.attempts.unwrap_or_default()).unwrap_or_default(),
+            failures: u32::try_from(self.failures.unwrap_or_default()).unwrap_or_default(),
+        })
+    }
+}
+
+/// `node` (first; nothing when it is not on `path`), then the nodes it guards by
+/// position, each with `user`'s stored progress.
+async fn targets(
     tx: &mut PgConnection,
     user: Uuid,
-    nodes: &[i64],
-) -> Result<Vec<Option<Progress>>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT node_id, stage, best_score, attempts, failures
-           FROM progress WHERE user_id = $1 AND node_id = ANY($2)"#,
+    path: Uuid,
+    node: i64,
+) -> Result<Vec<Target>, sqlx::Error> {
+    sqlx::query_as!(
+        Target,
+        r#"SELECT n.id, n.position, n.kind, n.pass_score, n.remediate_after_failures,
+                  n.remediate_below_score, p.stage AS "stage?", p.best_score AS "best_score?",
+                  p.attempts AS "attempts?", p.failures AS "failures?"
+           FROM path_nodes n
+           LEFT JOIN progress p ON p.user_id = $1 AND p.node_id = n.id
+           WHERE n.path_id = $2
+             AND (n.id = $3 OR n.id IN (SELECT g.node FROM path_guards g WHERE g.checkpoint = $3))
+           ORDER BY n.id <> $3, n.position"#,
         user,
-        nodes,
+        path,
+        node,
     )
     .fetch_all(&mut *tx)
-    .await?;
-    Ok(nodes
-        .iter()
-        .map(|id| {
-            rows.iter().find(|r| r.node_id == *id).map(|r| Progress {
-                stage: r
-                    .stage
-                    .parse()
-                    .unwrap_or(eduscale_core::paths::Stage::InProgress),
-                best_score: u8::try_from(r.best_score).unwrap_or_default(),
-                attempts: u32::try_from(r.attempts).unwrap_or_default(),
-                failures: u32::try_from(r.failures).unwrap_or_default(),
-            })
-        })
-        .collect())
+    .await
 }
 
 async fn write_row(

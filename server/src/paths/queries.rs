@@ -215,12 +215,37 @@ pub async fn open_nodes(
     user: Uuid,
     path: Uuid,
 ) -> Result<Vec<usize>, sqlx::Error> {
+    Ok(open_nodes_with_ids(db, user, path)
+        .await?
+        .into_iter()
+        .map(|n| n.position)
+        .collect())
+}
+
+/// A node a learner can work on now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenNode {
+    /// Database id.
+    pub id: i64,
+    /// Its position in the path.
+    pub position: usize,
+}
+
+/// [`open_nodes`] with each node's database id.
+pub async fn open_nodes_with_ids(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    path: Uuid,
+) -> Result<Vec<OpenNode>, sqlx::Error> {
     let rows = sqlx::query_file!("src/paths/sql/open_nodes.sql", user, path)
         .fetch_all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| usize::try_from(r.position).unwrap_or_default())
+        .map(|r| OpenNode {
+            id: r.id,
+            position: usize::try_from(r.position).unwrap_or_default(),
+        })
         .collect())
 }
 
