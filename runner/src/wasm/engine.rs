@@ -35,13 +35,9 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // CPython's instance state (globals, tables) is larger than the default.
         .max_core_instance_size(4 << 20)
         .table_elements(100_000)
-        // Keep the first 256 KiB of a freed slot resident (reset in place rather
-        // than given back): the next instance skips those page faults. Not more:
-        // resetting a resident page of a snapshot copies it back from the image,
-        // and measured here (this machine, per run) 4 MiB cost CPython 74 us
-        // to instantiate and 1.03 ms for hello world, 256 KiB 48 us and 0.81 ms;
-        // QuickJS's hello went from 66 to 98 us, still far under its target.
-        .linear_memory_keep_resident(256 << 10)
+        // Keep the first MiBs of a freed slot resident: the next instance of the
+        // same guest then skips most page faults.
+        .linear_memory_keep_resident(4 << 20)
         .max_unused_warm_slots(settings.slots);
 
     let mut config = Config::new();
