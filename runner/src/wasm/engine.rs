@@ -36,7 +36,11 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         .max_core_instance_size(4 << 20)
         .table_elements(100_000)
         // Keep the first MiBs of a freed slot resident: the next instance of the
-        // same guest then skips most page faults.
+        // same guest then skips most page faults. Measured against 256 KiB here:
+        // CPython instantiated in 48 us instead of 67 (resetting a resident page
+        // of a snapshot copies it from the image), but with 8 runs in flight
+        // the page faults halved throughput (QuickJS hello 3,600/s against
+        // 8,700/s, CPython 470/s against 550/s).
         .linear_memory_keep_resident(4 << 20)
         .max_unused_warm_slots(settings.slots);
 
