@@ -5,13 +5,8 @@
 
 mod support;
 
-use eduscale_runner::wasm::WasmSandbox;
-use eduscale_runner::{Language, Report, RunRequest, Sandbox, Verdict};
-use support::{cold_sandbox, run, sandbox};
-
-async fn run_in(sandbox: &WasmSandbox, request: RunRequest) -> Report {
-    sandbox.run(&request).await.expect("host")
-}
+use eduscale_runner::{Language, RunRequest, Verdict};
+use support::{cold_sandbox, run, run_in, sandbox};
 
 fn js(source: &str, stdin: &str) -> RunRequest {
     RunRequest::new(Language::JavaScript, source, stdin)

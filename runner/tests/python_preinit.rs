@@ -4,14 +4,9 @@
 
 mod support;
 
-use eduscale_runner::wasm::WasmSandbox;
-use eduscale_runner::{Language, Limits, Report, RunRequest, Sandbox, Verdict};
+use eduscale_runner::{Language, Limits, RunRequest, Verdict};
 use std::time::Duration;
-use support::{cold_sandbox, run, sandbox};
-
-async fn run_in(sandbox: &WasmSandbox, request: RunRequest) -> Report {
-    sandbox.run(&request).await.expect("host")
-}
+use support::{cold_sandbox, run, run_in, sandbox};
 
 fn python(source: &str) -> RunRequest {
     RunRequest::new(Language::Python, source, "")

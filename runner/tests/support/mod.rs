@@ -61,6 +61,11 @@ pub fn cold_sandbox() -> &'static WasmSandbox {
     })
 }
 
+/// `request`'s report from `sandbox` (the pre-initialised or the cold one).
+pub async fn run_in(sandbox: &WasmSandbox, request: RunRequest) -> Report {
+    sandbox.run(&request).await.expect("host")
+}
+
 pub async fn run(language: Language, source: &str, stdin: &str) -> Report {
     sandbox()
         .run(&RunRequest::new(language, source, stdin))
