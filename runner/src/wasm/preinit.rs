@@ -42,17 +42,17 @@ use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 /// Changes whenever the host's way of making a snapshot changes; with the
 /// recipe's own text and the guest's hash, it names the cached snapshot.
-pub(super) const HOST_RECIPE_VERSION: &str = "eduscale-preinit-3";
+const HOST_RECIPE_VERSION: &str = "eduscale-preinit-3";
 
 /// The WASI random seed of the initialising run: a fixed one, so a recipe gives
 /// the same snapshot (the same hash secret) on every machine.
-pub(super) const INIT_SEED: u64 = 0x5eed_c0de;
+const INIT_SEED: u64 = 0x5eed_c0de;
 
 /// The initialising run's clocks: a fixed date (2025-01-01), and time that moves
 /// 1 µs per reading. Start-up keeps a few clock readings; with the host's
 /// clocks the snapshot would differ with when, and how fast, it was made.
 #[derive(Default)]
-pub(super) struct FixedClock(AtomicU64);
+struct FixedClock(AtomicU64);
 
 impl FixedClock {
     fn tick(&self) -> u64 {
@@ -103,15 +103,7 @@ pub async fn build(
     let prepared = exports::add_entry_exports(wasm, &[])?;
     let wizer = Wizer::new();
     let (context, instrumented) = wizer.instrument(&prepared)?;
-    let module = Module::new(engine, &instrumented)?;
-
-    let mut wasi = super::wasi(args, INIT_SEED);
-    wasi.wall_clock(FixedClock::default())
-        .monotonic_clock(FixedClock::default());
-    let mut store = super::new_store(engine, wasi, Vec::new(), &Limits::MAX)?;
-    // No wall-clock limit: the initialising run is ours, not a learner's.
-    store.set_epoch_deadline(1 << 40);
-    let instance = linker.instantiate_async(&mut store, &module).await?;
+    let (mut store, instance) = initialising(engine, linker, &instrumented, args).await?;
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
     let outcome = start.call_async(&mut store, ()).await;
     let exit = outcome
@@ -151,6 +143,25 @@ pub async fn build(
         instance,
     };
     Ok(wizer.snapshot(&context, &mut state).await?)
+}
+
+/// An instance of the `instrumented` guest for an initialising run (this one's
+/// or `preinit_js.rs`'s): WASI with `args`, fixed randomness and clocks, the
+/// largest limits and no wall-clock deadline (the run is ours, not a learner's).
+pub(super) async fn initialising(
+    engine: &Engine,
+    linker: &Linker<HostState>,
+    instrumented: &[u8],
+    args: &[&str],
+) -> anyhow::Result<(Store<HostState>, Instance)> {
+    let module = Module::new(engine, instrumented)?;
+    let mut wasi = super::wasi(args, INIT_SEED);
+    wasi.wall_clock(FixedClock::default())
+        .monotonic_clock(FixedClock::default());
+    let mut store = super::new_store(engine, wasi, Vec::new(), &Limits::MAX)?;
+    store.set_epoch_deadline(1 << 40);
+    let instance = linker.instantiate_async(&mut store, &module).await?;
+    Ok((store, instance))
 }
 
 /// The address of `_eduscale_run` that the initialising run printed.

@@ -31,9 +31,8 @@
 
 use super::exports;
 use super::host::HostState;
-use super::preinit::{Captured, FixedClock, INIT_SEED};
-use crate::Limits;
-use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc, Val};
+use super::preinit::Captured;
+use wasmtime::{Engine, Instance, Linker, Memory, Store, TypedFunc, Val};
 use wasmtime_wizer::Wizer;
 
 /// The C functions the host calls, exported by the module surgery.
@@ -96,15 +95,8 @@ pub async fn build(
     let prepared = exports::add_entry_exports(wasm, &functions)?;
     let wizer = Wizer::new();
     let (context, instrumented) = wizer.instrument(&prepared)?;
-    let module = Module::new(engine, &instrumented)?;
-
-    let mut wasi = super::wasi(&["qjs"], INIT_SEED);
-    wasi.wall_clock(FixedClock::default())
-        .monotonic_clock(FixedClock::default());
-    let mut store = super::new_store(engine, wasi, Vec::new(), &Limits::MAX)?;
-    // No wall-clock limit: the initialising run is ours, not a learner's.
-    store.set_epoch_deadline(1 << 40);
-    let instance = linker.instantiate_async(&mut store, &module).await?;
+    let (mut store, instance) =
+        super::preinit::initialising(engine, linker, &instrumented, &["qjs"]).await?;
     let mut init = Init {
         store: &mut store,
         instance,
