@@ -71,7 +71,11 @@ cargo_tool() { # binary, version, version-check pattern, cargo install args...
     return 0
   fi
   say "cargo install $* (once per machine; several minutes)"
-  cargo install "$@"
+  # cargo-leptos ships a release profile of fat LTO over one codegen unit: a third of
+  # a cold CI run went into linking it. These tools only drive the build, so they
+  # are built with thin settings instead (the environment wins over their manifests).
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=2 cargo install "$@"
 }
 
 setup() {
@@ -221,28 +225,25 @@ cmd_run() {
 lint() {
   say "cargo fmt --check"
   cargo fmt --all -- --check
-  say "clippy, per package with its own features"
-  cargo clippy -p eduscale-core --all-targets -- -D warnings
-  cargo clippy -p eduscale-core --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy -p eduscale-runner --all-targets -- -D warnings
-  cargo clippy -p eduscale-server --all-targets -- -D warnings
-  cargo clippy -p eduscale-app --features ssr --all-targets -- -D warnings
-  cargo clippy -p eduscale-app --features hydrate --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy -p eduscale-frontend --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy -p eduscale --all-targets -- -D warnings
+  # One invocation per target, not one per package: each package alone unifies its
+  # dependencies' features differently, and a cold run checked wasmtime four times
+  # and built syn five. Every package's own targets are still linted.
+  say "clippy: the server side (every package's targets), then the browser's WASM"
+  cargo clippy -p eduscale-core -p eduscale-runner -p eduscale-server -p eduscale-app -p eduscale \
+    --features eduscale-app/ssr --all-targets -- -D warnings
+  cargo clippy -p eduscale-core -p eduscale-app -p eduscale-frontend \
+    --features eduscale-app/hydrate --target wasm32-unknown-unknown -- -D warnings
 }
 
 rust_tests() {
-  say "Rust tests, per package (never ssr and hydrate together)"
+  say "Rust tests: every package but the browser's (never ssr and hydrate together)"
   # #[sqlx::test] makes a database per test on this server and drops it afterwards.
+  # The runner's tests run the sandbox against the real guests, hostile programs
+  # included. One invocation, so shared dependencies are built once.
   local db
   db=$(database_url_for postgres)
-  DATABASE_URL=$db cargo test -p eduscale-core 2>&1 | tee -a "$SUMMARY"
-  # The sandbox against the real guests, hostile programs included.
-  cargo test -p eduscale-runner 2>&1 | tee -a "$SUMMARY"
-  DATABASE_URL=$db cargo test -p eduscale-server 2>&1 | tee -a "$SUMMARY"
-  DATABASE_URL=$db cargo test -p eduscale-app --features ssr 2>&1 | tee -a "$SUMMARY"
-  DATABASE_URL=$db cargo test -p eduscale 2>&1 | tee -a "$SUMMARY"
+  DATABASE_URL=$db cargo test -p eduscale-core -p eduscale-runner -p eduscale-server \
+    -p eduscale-app -p eduscale --features eduscale-app/ssr 2>&1 | tee -a "$SUMMARY"
 }
 
 # One closing line over every suite: the Rust harness's and Playwright's counts.
