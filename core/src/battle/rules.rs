@@ -158,6 +158,29 @@ impl BattleState {
             state_hash: StateHash::of(state),
         }))
     }
+
+    /// The first moment (battle clock, ms) at which a [`Command::Tick`] can
+    /// change anything: the countdown's end, the time limit, or an away
+    /// player's grace running out. Before it a tick is a no-op, so the writer
+    /// sleeps until then instead of ticking on a timer. `None`: nothing is due
+    /// until something else happens.
+    pub fn next_deadline_ms(&self) -> Option<u64> {
+        let phase = match self.phase {
+            Phase::Lobby => None,
+            Phase::Countdown { starts_at_ms } => Some(starts_at_ms),
+            Phase::Running { ends_at_ms, .. } => Some(ends_at_ms),
+            Phase::Finished { .. } => return None,
+        };
+        let grace = self.settings.grace_ms;
+        let forfeit = self
+            .players
+            .iter()
+            .filter(|p| !p.forfeited)
+            .filter_map(|p| p.away_since_ms)
+            .map(|since| since.saturating_add(grace))
+            .min();
+        phase.into_iter().chain(forfeit).min()
+    }
 }
 
 /// Ops being decided, each applied as it is pushed so that later rules see it.

@@ -448,6 +448,23 @@ proptest! {
         let wrong = apply(&mut client, &tampered);
         prop_assert!(matches!(wrong, Err(ApplyError::HashMismatch { seq: _, expected: _, got: _ })), "{:?}", wrong);
     }
+
+    #[test]
+    fn a_tick_before_the_next_deadline_changes_nothing(
+        group in any::<bool>(),
+        steps in proptest::collection::vec(step(), 1..120),
+    ) {
+        let mode = if group { Mode::Group } else { Mode::Duel };
+        let (snapshots, _) = play(mode, &steps);
+        for state in &snapshots {
+            let before = state
+                .next_deadline_ms()
+                .map_or(u64::MAX / 2, |due| due.saturating_sub(1));
+            let mut ticked = state.clone();
+            let tick = ticked.advance(&Command::Tick { now_ms: before });
+            prop_assert!(matches!(tick, Ok(None)), "{:?} at {} in {:?}", tick, before, state.phase);
+        }
+    }
 }
 
 /// Guards the properties above against testing only lobbies: random steps
