@@ -6,7 +6,7 @@
 //! atomically, so two players are never matched twice, whichever instances
 //! they asked on.
 
-use super::route::{Input, deliver};
+use super::route::{Input, Lookup, deliver};
 use super::{Arena, ranking, store};
 use eduscale_core::battle::{Delta, Mode, Settings};
 use eduscale_core::code::Language;
@@ -178,7 +178,7 @@ impl Arena {
                 name: shown.to_owned(),
                 action: PlayerAction::Join { language },
             };
-            if let Err(e) = deliver(&self.shared, battle, join).await {
+            if let Err(e) = deliver(&self.shared, battle, join, Lookup::Remembered).await {
                 tracing::warn!(battle, error = %e, "could not seat a matched player");
             }
             self.shared

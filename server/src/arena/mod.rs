@@ -23,6 +23,7 @@ pub mod actor;
 pub mod lease;
 pub mod lobby;
 pub mod log;
+mod problems;
 pub mod ranking;
 pub mod rooms;
 pub mod route;
@@ -47,7 +48,9 @@ pub use route::PlayError;
 pub struct ArenaConfig {
     /// How long a lease lasts without renewal: how long a dead owner's battles wait.
     pub lease_ttl: Duration,
-    /// How often an owner checks the clock (countdowns, time up, the away).
+    /// The longest an owner goes without checking the clock. It also wakes at
+    /// each deadline its battle has (countdown over, time up, an away player's
+    /// grace run out), so this is only a backstop.
     pub tick: Duration,
     /// How long deltas wait to be stored in PostgreSQL, at most.
     pub store_every: Duration,
@@ -63,7 +66,7 @@ impl Default for ArenaConfig {
     fn default() -> Self {
         Self {
             lease_ttl: Duration::from_secs(5),
-            tick: Duration::from_millis(250),
+            tick: Duration::from_secs(5),
             store_every: Duration::from_millis(100),
             outbox: 256,
             countdown: Duration::from_secs(5),
@@ -98,6 +101,10 @@ pub(crate) struct Shared {
     /// looked up or changed, never held across an await.
     pub(crate) actors: Mutex<HashMap<u64, mpsc::Sender<actor::Mail>>>,
     pub(crate) rooms: rooms::Rooms,
+    /// Who owns the battles this instance forwards moves to, as last reached.
+    pub(crate) owners: route::Owners,
+    /// The problems the battles owned here play, each held once.
+    pub(crate) problems: problems::Problems,
     pub(crate) store_tx: mpsc::Sender<store::PendingDelta>,
     /// Where battle starts and finishes are recorded for insights (set once, at wiring).
     pub(crate) events: std::sync::OnceLock<crate::insights::ingest::Events>,
@@ -136,6 +143,8 @@ impl Arena {
             config,
             actors: Mutex::new(HashMap::new()),
             rooms: rooms::Rooms::default(),
+            owners: route::Owners::default(),
+            problems: problems::Problems::default(),
             store_tx,
             events: std::sync::OnceLock::new(),
         });

@@ -2,8 +2,9 @@
 //! from sockets.
 //!
 //! A move for a battle this instance owns goes straight to its actor's mailbox.
-//! Otherwise the owner key in Redis names the instance that does, and the move
-//! is published on that instance's own channel. With no owner (never taken, or
+//! Otherwise the owner key in Redis names the instance that does (remembered
+//! for a while, see [`Owners`]), and the move is published, in postcard, on
+//! that instance's own channel. With no owner (never taken, or
 //! the owner died and its lease ran out), this instance takes the battle. The
 //! watchdog does the same for battles its sockets follow, so a battle whose
 //! owner died goes on (its clock, its countdown) even when nobody moves.
@@ -11,10 +12,12 @@
 use super::rooms::{self, CatchUp, Outbox, WatchError};
 use super::{Arena, Shared, actor, log};
 use eduscale_core::protocol::PlayerAction;
+use fred::bytes::Bytes;
 use fred::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -78,12 +81,68 @@ impl From<WatchError> for PlayError {
     }
 }
 
+/// Where a move's owner is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// The owner this instance last reached for the battle, if it still
+    /// remembers one: a move from a local socket.
+    Remembered,
+    /// Redis, always: a move forwarded here for a battle this instance does not
+    /// own. (Two instances each remembering the other would pass it back and
+    /// forth.)
+    Fresh,
+}
+
+/// Which instance owns each battle, as this instance last reached it.
+///
+/// A forwarded move then costs one publish instead of a lookup and a publish.
+/// An entry that went stale costs a hop, never a move: a publish nobody hears
+/// (the owner is gone) is retried after a fresh lookup, and an instance that
+/// is sent a move for a battle it no longer owns looks up the owner afresh and
+/// forwards it on. Entries last a lease's TTL, so a new owner is found soon
+/// whatever happens.
+#[derive(Default)]
+pub(crate) struct Owners {
+    /// std Mutex: never held across an await.
+    map: Mutex<HashMap<u64, (Uuid, Instant)>>,
+}
+
+impl Owners {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Uuid, Instant)>> {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, battle: u64) -> Option<Uuid> {
+        let map = self.lock();
+        let (owner, until) = map.get(&battle)?;
+        (Instant::now() < *until).then_some(*owner)
+    }
+
+    fn remember(&self, battle: u64, owner: Uuid, ttl: Duration) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        // Battles end: drop what has expired before the map grows large.
+        if map.len() >= 4_096 && !map.contains_key(&battle) {
+            map.retain(|_, (_, until)| *until > now);
+        }
+        map.insert(battle, (owner, now + ttl));
+    }
+
+    fn forget(&self, battle: u64) {
+        self.lock().remove(&battle);
+    }
+}
+
 /// Delivers `input` to `battle`'s owner, taking the battle if nobody owns it.
 pub(crate) async fn deliver(
     shared: &Arc<Shared>,
     battle: u64,
     input: Input,
+    lookup: Lookup,
 ) -> Result<(), PlayError> {
+    let mut lookup = lookup;
     for attempt in 0..20u64 {
         let local = shared.actors().get(&battle).cloned();
         if let Some(tx) = local {
@@ -94,20 +153,44 @@ pub(crate) async fn deliver(
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         }
-        match log::owner(&shared.redis, battle).await {
+        let remembered = match lookup {
+            Lookup::Remembered => shared.owners.get(battle),
+            Lookup::Fresh => None,
+        };
+        let owner = match remembered {
+            Some(owner) => Ok(Some(owner)),
+            None => log::owner(&shared.redis, battle).await,
+        };
+        match owner {
             Ok(Some(owner)) if owner != shared.instance => {
-                let payload = serde_json::to_string(&Forward { battle, input })
-                    .map_err(|_| PlayError::Unavailable)?;
+                let payload = postcard::to_allocvec(&Forward {
+                    battle,
+                    input: input.clone(),
+                })
+                .map_err(|_| PlayError::Unavailable)?;
                 let channel = log::instance_channel(&shared.redis.prefix, owner);
                 // One connection per battle: Redis keeps the order of what one
                 // connection publishes, so a player's edits reach the owner before
                 // the submission that follows them.
                 let clients = shared.redis.pool.clients();
                 let client = &clients[battle as usize % clients.len().max(1)];
-                let sent: Result<i64, _> = client.publish(channel, payload).await;
-                return sent.map(drop).map_err(|_| PlayError::Unavailable);
+                let heard: i64 = client
+                    .publish(channel, Bytes::from(payload))
+                    .await
+                    .map_err(|_| PlayError::Unavailable)?;
+                if heard > 0 {
+                    shared
+                        .owners
+                        .remember(battle, owner, shared.config.lease_ttl);
+                } else if remembered.is_some() {
+                    // The owner we remembered is gone: ask Redis who is now.
+                    shared.owners.forget(battle);
+                    lookup = Lookup::Fresh;
+                    continue;
+                }
+                return Ok(());
             }
-            Ok(_) => {}
+            Ok(_) => shared.owners.forget(battle),
             Err(_) => return Err(PlayError::Unavailable),
         }
         match actor::take(shared, battle).await {
@@ -135,15 +218,19 @@ pub(crate) async fn listen(shared: &Arc<Shared>) -> Result<(), fred::error::Erro
             let Some(shared) = weak.upgrade() else { break };
             match received {
                 Ok(message) if *message.channel == *channel => {
-                    let text: Option<String> = message.value.convert().ok();
-                    let Some(forward) = text.and_then(|t| serde_json::from_str::<Forward>(&t).ok())
+                    let Some(forward) = message
+                        .value
+                        .as_bytes()
+                        .and_then(|b| postcard::from_bytes::<Forward>(b).ok())
                     else {
                         tracing::warn!("unreadable forwarded battle move");
                         continue;
                     };
                     // In order, on this task: moves must reach the owner in the
                     // order they were made (a full mailbox holds the rest back).
-                    if let Err(e) = deliver(&shared, forward.battle, forward.input).await {
+                    if let Err(e) =
+                        deliver(&shared, forward.battle, forward.input, Lookup::Fresh).await
+                    {
                         tracing::debug!(battle = forward.battle, error = %e, "forwarded move dropped");
                     }
                 }
@@ -235,7 +322,7 @@ impl Arena {
             name: name.to_owned(),
             action,
         };
-        deliver(&self.shared, battle, input).await?;
+        deliver(&self.shared, battle, input, Lookup::Remembered).await?;
         if joined {
             // Their sockets here now count as a player's, not a spectator's.
             self.report(battle, user, true).await;
@@ -286,9 +373,47 @@ impl Arena {
             });
         }
         for input in inputs {
-            if let Err(e) = deliver(&self.shared, battle, input).await {
+            if let Err(e) = deliver(&self.shared, battle, input, Lookup::Remembered).await {
                 tracing::debug!(battle, error = %e, "presence not delivered");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_owner_lasts_its_ttl_and_can_be_forgotten() {
+        let owners = Owners::default();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        owners.remember(1, a, Duration::from_secs(60));
+        owners.remember(2, b, Duration::ZERO);
+        assert_eq!(owners.get(1), Some(a));
+        assert_eq!(owners.get(2), None, "an expired entry is looked up afresh");
+        owners.forget(1);
+        assert_eq!(owners.get(1), None);
+    }
+
+    #[test]
+    fn a_forwarded_move_survives_the_trip() {
+        let forward = Forward {
+            battle: 7,
+            input: Input::Play {
+                user: Uuid::new_v4(),
+                name: "Ada".into(),
+                action: PlayerAction::Edit {
+                    edits: vec![eduscale_core::battle::TextEdit {
+                        at: 3,
+                        delete: 1,
+                        insert: "é\n".into(),
+                    }],
+                },
+            },
+        };
+        let bytes = postcard::to_allocvec(&forward).expect("encodes");
+        let back: Forward = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(format!("{back:?}"), format!("{forward:?}"));
     }
 }
