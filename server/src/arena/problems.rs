@@ -26,14 +26,17 @@ pub(crate) struct Loaded {
 /// The problems battles here play, by challenge.
 #[derive(Default)]
 pub(crate) struct Problems {
-    /// std Mutex: never held across an await. The content hash the entry was
-    /// loaded under: `None` for a challenge made outside the importer, whose
-    /// tests never change after it is created.
-    map: Mutex<HashMap<Uuid, (Option<String>, Weak<Loaded>)>>,
+    /// std Mutex: never held across an await.
+    map: Mutex<HashMap<Uuid, Held>>,
 }
 
+/// A problem some battle here may still hold, and the content hash it was
+/// loaded under: `None` for a challenge made outside the importer, whose tests
+/// never change after it is created.
+type Held = (Option<String>, Weak<Loaded>);
+
 impl Problems {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (Option<String>, Weak<Loaded>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Held>> {
         self.map
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
