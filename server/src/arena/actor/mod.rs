@@ -194,10 +194,14 @@ struct Actor {
     judging: HashSet<Uuid>,
     /// When the battle finished and was settled, to linger a while after.
     settled_at: Option<Instant>,
+    /// When the clock was last checked (battle clock, ms).
+    checked_at_ms: u64,
 }
 
 /// How long an owner keeps a finished battle (late submissions, spectators).
 const LINGER: Duration = Duration::from_secs(30);
+/// How soon an owner checks the clock again when a deadline's step failed.
+const RETRY: Duration = Duration::from_millis(250);
 
 impl Actor {
     async fn rebuild(
@@ -259,6 +263,7 @@ impl Actor {
             queued: HashMap::new(),
             judging: HashSet::new(),
             settled_at: None,
+            checked_at_ms: 0,
         };
         if let Err(e) = actor.resume().await {
             return Err((e, actor.owned));
@@ -342,14 +347,22 @@ impl Actor {
     /// instance at 10,000 sockets.
     fn next_check(&self) -> Instant {
         let most = self.shared.config.tick;
-        let wait = self.state.next_deadline_ms().map_or(most, |due| {
-            Duration::from_millis(due.saturating_sub(now_ms()).saturating_add(1)).min(most)
-        });
+        let wait = match self.state.next_deadline_ms() {
+            None => most,
+            // Checked since it fell due, and still due: what the check had to do
+            // failed (a countdown with no problem to reveal). Again in a while,
+            // not in a spin.
+            Some(due) if due <= self.checked_at_ms => RETRY.min(most),
+            Some(due) => {
+                Duration::from_millis(due.saturating_sub(now_ms()).saturating_add(1)).min(most)
+            }
+        };
         Instant::now() + wait
     }
 
     async fn on_tick(&mut self) -> Result<(), Stop> {
         let now = now_ms();
+        self.checked_at_ms = now;
         match self.state.phase {
             Phase::Countdown { starts_at_ms } if now >= starts_at_ms => self.reveal(now).await,
             Phase::Lobby | Phase::Countdown { .. } | Phase::Running { .. } => {
