@@ -17,6 +17,14 @@ pub mod realtime;
 pub mod redis;
 pub mod submissions;
 
+/// The size of the future an async fn of five arguments returns, without
+/// calling it: the memory each long-lived task of that fn holds (tests keep
+/// sockets' and battles' tasks small).
+#[cfg(test)]
+pub(crate) fn future_size<A, B, C, D, E, Fut>(_: impl FnOnce(A, B, C, D, E) -> Fut) -> usize {
+    std::mem::size_of::<Fut>()
+}
+
 use std::sync::Arc;
 
 /// What every handler and server function can reach: pools and settings.

@@ -556,11 +556,8 @@ async fn close<S: Sink<Message> + Unpin>(
 #[cfg(test)]
 mod size_tests {
     use super::*;
+    use crate::future_size;
     use futures_util::stream::{SplitSink, SplitStream};
-
-    fn future_size<A, B, C, D, E, Fut>(_: impl FnOnce(A, B, C, D, E) -> Fut) -> usize {
-        std::mem::size_of::<Fut>()
-    }
 
     /// Every open socket is one such task; with its rare steps inline it was
     /// 7.2 KiB (`eduscale bench arena`'s memory per socket).

@@ -521,11 +521,7 @@ impl Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The size of the future an async fn returns, without calling it.
-    fn future_size<A, B, C, D, E, Fut>(_: impl FnOnce(A, B, C, D, E) -> Fut) -> usize {
-        std::mem::size_of::<Fut>()
-    }
+    use crate::future_size;
 
     /// Every battle owned here is one such task for its whole life; with its
     /// rare steps inline it was 8.5 KiB (`eduscale bench arena`'s memory per
