@@ -79,6 +79,12 @@ async fn the_same_seed_gives_the_same_history_and_reseeding_replaces_it(db: PgPo
         "re-seeding removes the previous seed's accounts first"
     );
     assert_eq!(fingerprint(&db).await, before, "same seed, same rows");
+    let rolled = scalar_i64(
+        &db,
+        "SELECT (SELECT sum(events)::bigint FROM insights_daily_activity) - (SELECT count(*) FROM events)",
+    )
+    .await;
+    assert_eq!(rolled, 0, "the roll-ups hold the new history, not both");
     let users = scalar_i64(&db, "SELECT count(*) FROM users").await;
     assert_eq!(
         users as usize,

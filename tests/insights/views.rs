@@ -1,5 +1,7 @@
-//! The materialized views hold exactly what the same aggregates computed
-//! directly from the events give, and a refresh never blocks a reader.
+//! The roll-ups and the materialized views over them hold exactly what the same
+//! aggregates computed directly from the events give, round after round; an
+//! event whose transaction is still open during a round is counted by a later
+//! one, once; and a refresh never blocks a reader.
 
 use eduscale::seed::{SeedOptions, seed};
 use eduscale_server::insights::views;
@@ -28,10 +30,40 @@ async fn differ(db: &PgPool, a: &str, b: &str) -> i64 {
     .unwrap()
 }
 
+/// More history on top of what is there: a copy of every tenth event, a day
+/// earlier or an hour later (never in the future), so that a round adds to
+/// existing roll-up rows (and moves first and last times both ways) as well as
+/// making new ones.
+async fn more_events(db: &PgPool) -> u64 {
+    sqlx::query(
+        "INSERT INTO events (at, user_id, kind, node_id, battle_id, passed, verdict, page)
+         SELECT CASE WHEN id % 20 = 0 THEN LEAST(at + interval '1 hour', now())
+                     ELSE at - interval '1 day' END,
+                user_id, kind, node_id, battle_id, passed, verdict, page
+         FROM events WHERE id % 10 = 0",
+    )
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected()
+}
+
 #[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
 async fn every_view_equals_its_aggregate_computed_directly(db: PgPool) {
     seeded(&db, 120, 20_000).await;
     views::refresh_all(&db).await.unwrap();
+    // A second round on top of the first: the roll-ups add up, not start over.
+    let added = more_events(&db).await;
+    let round = views::refresh_all(&db).await.unwrap();
+    assert_eq!(
+        round.events, added as i64,
+        "the second round took exactly the new events"
+    );
+    assert_eq!(
+        views::refresh_all(&db).await.unwrap().events,
+        0,
+        "and a third none"
+    );
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM insights_daily_activity")
         .fetch_one(&db)
         .await
@@ -48,6 +80,24 @@ async fn every_view_equals_its_aggregate_computed_directly(db: PgPool) {
                     count(*) FILTER (WHERE kind = 'verdict'), count(*) FILTER (WHERE kind = 'verdict' AND passed),
                     count(*) FILTER (WHERE kind = 'node_passed')
              FROM events GROUP BY 1, 2",
+        ),
+        (
+            "SELECT node_id, user_id, attempts, failures, first_at, passed_at, last_at, last_attempt_at
+             FROM insights_node_learners",
+            "SELECT node_id, user_id, count(*) FILTER (WHERE kind = 'verdict'),
+                    count(*) FILTER (WHERE kind = 'verdict' AND NOT passed), min(at),
+                    min(at) FILTER (WHERE kind = 'node_passed'), max(at),
+                    max(at) FILTER (WHERE kind = 'verdict')
+             FROM events WHERE node_id IS NOT NULL GROUP BY 1, 2",
+        ),
+        (
+            "SELECT scope, node_id, verdict, n FROM insights_node_verdicts",
+            "SELECT s.scope, e.node_id, e.verdict, count(*)
+             FROM events e JOIN (SELECT cohort_id AS scope, user_id FROM cohort_members
+                                 UNION ALL SELECT '00000000-0000-0000-0000-000000000000'::uuid, id
+                                 FROM users WHERE role = 'learner') s USING (user_id)
+             WHERE e.kind = 'verdict' AND e.node_id IS NOT NULL AND e.verdict IS NOT NULL
+             GROUP BY 1, 2, 3",
         ),
         (
             "SELECT scope, node_id, learners, attempts, passed FROM insights_node_difficulty",
@@ -77,8 +127,8 @@ async fn every_view_equals_its_aggregate_computed_directly(db: PgPool) {
              GROUP BY 1, 2",
         ),
         (
-            "SELECT user_id, skill, successes, failures FROM insights_skill_attempts",
-            "SELECT e.user_id, s, count(*) FILTER (WHERE e.passed), count(*) FILTER (WHERE NOT e.passed)
+            "SELECT user_id, skill, successes, failures, last_at FROM insights_skill_attempts",
+            "SELECT e.user_id, s, count(*) FILTER (WHERE e.passed), count(*) FILTER (WHERE NOT e.passed), max(e.at)
              FROM events e JOIN path_nodes n ON n.id = e.node_id JOIN challenges c ON c.id = n.challenge_id
              CROSS JOIN LATERAL unnest(c.skills) s
              WHERE e.kind = 'verdict' GROUP BY 1, 2",
@@ -133,13 +183,15 @@ async fn a_refresh_in_progress_blocks_no_reader(db: PgPool) {
     let url = crate::support::database_url(&db);
     let mut refresher = sqlx::PgConnection::connect(&url).await.unwrap();
     let mut open = refresher.begin().await.unwrap();
+    more_events(&db).await;
+    assert!(views::roll_up(&mut open).await.unwrap() > 0);
     for view in views::VIEWS {
         sqlx::query(&format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
             .execute(&mut *open)
             .await
             .unwrap();
     }
-    for view in views::VIEWS {
+    for view in views::ROLLUPS.iter().chain(views::VIEWS) {
         let read = tokio::time::timeout(
             Duration::from_secs(5),
             sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {view}")).fetch_one(&db),
@@ -154,13 +206,13 @@ async fn a_refresh_in_progress_blocks_no_reader(db: PgPool) {
 
     // And the proof that the test can tell: a plain refresh does block.
     let mut open = refresher.begin().await.unwrap();
-    sqlx::query("REFRESH MATERIALIZED VIEW insights_daily_activity")
+    sqlx::query("REFRESH MATERIALIZED VIEW insights_learners")
         .execute(&mut *open)
         .await
         .unwrap();
     let blocked = tokio::time::timeout(
         Duration::from_millis(500),
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM insights_daily_activity").fetch_one(&db),
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM insights_learners").fetch_one(&db),
     )
     .await;
     assert!(
@@ -168,6 +220,63 @@ async fn a_refresh_in_progress_blocks_no_reader(db: PgPool) {
         "a plain REFRESH should have blocked the reader"
     );
     open.rollback().await.unwrap();
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn an_event_committed_after_a_round_began_is_counted_by_the_next_once(db: PgPool) {
+    let url = crate::support::database_url(&db);
+    let user = uuid::Uuid::new_v4();
+    let attempts = |db: PgPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT coalesce(sum(attempts), 0)::bigint FROM insights_node_learners WHERE user_id = $1")
+            .bind(user)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let verdict = "INSERT INTO events (user_id, kind, node_id, passed, verdict) VALUES ($1, 'verdict', 7, false, 'wrong_answer')";
+    // One batch is still open (its id comes first) while a later one commits.
+    let mut slow = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut open = slow.begin().await.unwrap();
+    sqlx::query(verdict)
+        .bind(user)
+        .execute(&mut *open)
+        .await
+        .unwrap();
+    sqlx::query(verdict).bind(user).execute(&db).await.unwrap();
+    let mut conn = db.acquire().await.unwrap();
+    assert_eq!(
+        views::roll_up(&mut conn).await.unwrap(),
+        1,
+        "only the committed one"
+    );
+    assert_eq!(attempts(db.clone()).await, 1);
+    open.commit().await.unwrap();
+    assert_eq!(
+        views::roll_up(&mut conn).await.unwrap(),
+        1,
+        "the late one, now"
+    );
+    assert_eq!(
+        views::roll_up(&mut conn).await.unwrap(),
+        0,
+        "and nothing twice"
+    );
+    assert_eq!(attempts(db.clone()).await, 2);
+    // An aborted batch is never counted.
+    let mut open = slow.begin().await.unwrap();
+    sqlx::query(verdict)
+        .bind(user)
+        .execute(&mut *open)
+        .await
+        .unwrap();
+    assert_eq!(views::roll_up(&mut conn).await.unwrap(), 0);
+    open.rollback().await.unwrap();
+    assert_eq!(views::roll_up(&mut conn).await.unwrap(), 0);
+    assert_eq!(attempts(db.clone()).await, 2);
+    // Rebuilt from nothing, the same totals.
+    views::rebuild(&mut conn).await.unwrap();
+    assert_eq!(views::roll_up(&mut conn).await.unwrap(), 2);
+    assert_eq!(attempts(db.clone()).await, 2);
 }
 
 #[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]

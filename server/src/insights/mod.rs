@@ -47,6 +47,8 @@ pub struct Insights {
     redis: Redis,
     /// The model of the current refresh generation (a std Mutex: never held across an await).
     model: Arc<Mutex<Option<ModelOf>>>,
+    /// What this instance's last refresh round did (a std Mutex: never held across an await).
+    last_round: Arc<Mutex<Option<views::Refreshed>>>,
     /// Page views each user may report (the beacon is the one event a client sends).
     page_views: Arc<governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
 }
@@ -71,6 +73,7 @@ impl Insights {
             db,
             redis,
             model: Arc::new(Mutex::new(None)),
+            last_round: Arc::new(Mutex::new(None)),
             page_views: Arc::new(governor::DefaultKeyedRateLimiter::keyed(
                 governor::Quota::per_minute(
                     std::num::NonZeroU32::new(PAGE_VIEWS_PER_MINUTE)
@@ -82,6 +85,15 @@ impl Insights {
             tokio::spawn(refresher::run(insights.clone(), refresh));
         }
         insights
+    }
+
+    /// What this instance's last refresh round did and how long each part took;
+    /// `None` until it has refreshed (another instance may be doing it).
+    pub fn last_round(&self) -> Option<views::Refreshed> {
+        self.last_round
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Records `event` and waits until it is in PostgreSQL; for actions whose own

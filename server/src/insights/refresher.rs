@@ -68,6 +68,10 @@ pub async fn run(insights: super::Insights, config: RefreshConfig) {
             Ok(Round::Refreshed { generation, views }) => {
                 rounds = rounds.wrapping_add(1);
                 tracing::info!(generation, ?views, "insights views refreshed");
+                *insights
+                    .last_round
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(views);
                 if let Err(e) = insights.warm().await {
                     tracing::warn!(error = %e, "warming the dashboards' cache failed");
                 }
