@@ -194,6 +194,115 @@ async fn the_sql_gives_the_reference_answers_on_random_graphs(db: PgPool) {
     }
 }
 
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn attempts_unlock_what_the_reference_says_on_random_graphs(db: PgPool) {
+    dummy_challenge(&db).await;
+    let mut runner = TestRunner::deterministic();
+    let cases = arb_graph(14).prop_flat_map(|g| {
+        let p = arb_progress(&g);
+        (proptest::strategy::Just(g), p)
+    });
+    let mut rng = eduscale_core::paths::SplitMix64::new(11);
+    for case in 0..40 {
+        let (graph, mut progress) = cases.new_tree(&mut runner).expect("case").current();
+        for p in progress.iter_mut().flatten() {
+            p.failures = p.failures.min(p.attempts);
+        }
+        let user = learner(&db).await;
+        let path = store_graph(&db, &format!("attempts-{case}"), &graph).await;
+        store_progress(&db, user, path, &progress).await;
+        // A few attempts in a row, each on an open node with a random score, and
+        // one on a locked node when there is one.
+        for step in 0..4 {
+            let open = rules::open_nodes(&graph, &progress);
+            let shown =
+                format!("case {case} step {step}\ngraph: {graph:#?}\nprogress: {progress:#?}");
+            let context = || shown.clone();
+            if let Some(locked) = (0..graph.nodes.len()).find(|n| open.binary_search(n).is_err()) {
+                let refused =
+                    progress::attempt(&db, user, path, node_id(&db, path, locked).await, 100).await;
+                assert!(
+                    matches!(refused, Err(progress::ProgressError::Locked)),
+                    "{}",
+                    context()
+                );
+            }
+            let Some(&n) = open.get(rng.below(open.len().max(1))) else {
+                break;
+            };
+            let score = [0, 40, 79, 80, 100][rng.below(5)];
+            let attempt = progress::attempt(&db, user, path, node_id(&db, path, n).await, score)
+                .await
+                .unwrap_or_else(|e| panic!("{e}\n{}", context()));
+            let rows = rules::record_attempt(&graph, &progress, n, score);
+            let skipped: Vec<usize> = rows.iter().map(|(i, _)| *i).filter(|i| *i != n).collect();
+            for (i, row) in rows {
+                progress[i] = Some(row);
+            }
+            let after = rules::open_nodes(&graph, &progress);
+            let unlocked: Vec<usize> = after
+                .iter()
+                .filter(|a| open.binary_search(a).is_err())
+                .copied()
+                .collect();
+            assert_eq!(
+                attempt.open,
+                after,
+                "open after node {n} scored {score}\n{}",
+                context()
+            );
+            assert_eq!(
+                attempt.unlocked,
+                unlocked,
+                "unlocked by node {n} scored {score}\n{}",
+                context()
+            );
+            assert_eq!(attempt.skipped, skipped, "{}", context());
+            assert_eq!(attempt.passed, score >= graph.nodes[n].pass_score);
+        }
+    }
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn an_attempt_follows_the_graph_after_a_re_import(db: PgPool) {
+    dummy_challenge(&db).await;
+    let first = PathGraph {
+        nodes: vec![node("a", NodeKind::Lesson), node("b", NodeKind::Lesson)],
+        edges: Vec::new(),
+    };
+    let path = store_graph(&db, "changing", &first).await;
+    let user = learner(&db).await;
+    let b = node_id(&db, path, 1).await;
+    // Both are roots: b is open, and an attempt there (which reads the graph) passes.
+    let (a_id, b_passed) = (
+        node_id(&db, path, 0).await,
+        progress::attempt(&db, user, path, b, 100)
+            .await
+            .expect("b is open"),
+    );
+    assert!(b_passed.passed);
+    // Re-imported with a third node behind a: the same ids, a new edge. The
+    // graph held in memory from the first attempt must not answer for it.
+    let mut second = first.clone();
+    second.nodes.push(node("c", NodeKind::Lesson));
+    second.edges.push(eduscale_core::paths::Edge {
+        from: 0,
+        to: 2,
+        min_score: 100,
+        group: 0,
+    });
+    assert_eq!(store_graph(&db, "changing", &second).await, path);
+    let c = node_id(&db, path, 2).await;
+    assert!(matches!(
+        progress::attempt(&db, user, path, c, 100).await,
+        Err(progress::ProgressError::Locked)
+    ));
+    let read = progress::attempt(&db, user, path, a_id, 100)
+        .await
+        .expect("a");
+    assert_eq!(read.unlocked, vec![2], "c opens behind a");
+}
+
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../content")
 }

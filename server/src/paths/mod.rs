@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod content;
+pub mod graphs;
 pub mod import;
 pub mod markdown;
 pub mod progress;

@@ -1,14 +1,15 @@
 //! Recording what a learner does on a node: opening it, and each attempt.
 //!
-//! An attempt is one transaction: the nodes open to the learner before,
-//! the new rows (from core's [`record_attempt`], the same rule the reference
-//! uses: best score, failures, pass, test-out of a checkpoint's guards), the
-//! nodes open after, and so exactly which nodes this attempt unlocked. Attempts
-//! by one learner on one path are serialised by an advisory lock, so two tabs
-//! submitting at once cannot both read "before" and lose an update.
+//! An attempt is one transaction: the nodes open to the learner before (core's
+//! rules on the stored rows and the path's graph, held in memory by [`graphs`]),
+//! the new rows (from core's [`record_attempt`]: best score, failures, pass,
+//! test-out of a checkpoint's guards), the nodes open after (the recursive CTE),
+//! and so exactly which nodes this attempt unlocked. Attempts by one learner on
+//! one path are serialised by an advisory lock, so two tabs submitting at once
+//! cannot both read "before" and lose an update.
 
-use super::queries;
-use eduscale_core::paths::{Node, NodeKind, NodeStatus, PathGraph, Progress, record_attempt};
+use super::{graphs, queries};
+use eduscale_core::paths::{self as rules, NodeStatus, Progress, Stage, record_attempt};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -130,60 +131,30 @@ pub async fn attempt(
     score: u8,
 ) -> Result<Attempt, ProgressError> {
     let mut tx = db.begin().await?;
-    lock_learner(&mut tx, user, path).await?;
-    // The node, the nodes it guards, and the learner's rows on all of them: one read.
-    let targets = targets(&mut tx, user, path, node).await?;
-    let Some(info) = targets.first().filter(|t| t.id == node) else {
-        return Err(ProgressError::UnknownNode);
-    };
-    let at = position(info.position);
-    // Open nodes before and after are all an attempt needs to know what it
-    // unlocked; the full statuses (for the learner's other tabs) come after.
-    let before = queries::open_nodes(&mut *tx, user, path).await?;
+    let stamp = lock_learner_on_path(&mut tx, user, path).await?;
+    let held = graphs::graph(&mut tx, path, stamp).await?;
+    let graph = &held.graph;
+    let at = *held
+        .positions
+        .get(&node)
+        .ok_or(ProgressError::UnknownNode)?;
+    // What was open before: core's rules on the rows as they are now (the very
+    // rules the CTE mirrors, checked equal by the property tests), from one
+    // indexed read of the rows instead of a second run of the CTE.
+    let current = rows(&mut tx, user, path, &held.positions, graph.nodes.len()).await?;
+    let before = rules::open_nodes(graph, &current);
     if before.binary_search(&at).is_err() {
         return Err(ProgressError::Locked);
     }
-
-    // The rule needs only the node and the nodes it guards: give core a graph of just those.
-    let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
-    let positions: Vec<usize> = targets.iter().map(|t| position(t.position)).collect();
-    let current: Vec<Option<Progress>> = targets.iter().map(Target::progress).collect();
-    let mini = PathGraph {
-        nodes: std::iter::once(Node {
-            key: String::new(),
-            kind: info.kind.parse().unwrap_or(NodeKind::Challenge),
-            title: String::new(),
-            remedial_for: None,
-            guards: (1..ids.len()).collect(),
-            pass_score: u8::try_from(info.pass_score).unwrap_or(100),
-            remediate_after_failures: u32::try_from(info.remediate_after_failures).unwrap_or(1),
-            remediate_below_score: u8::try_from(info.remediate_below_score).unwrap_or_default(),
-        })
-        .chain(targets[1..].iter().map(|_| Node {
-            key: String::new(),
-            kind: NodeKind::Challenge,
-            title: String::new(),
-            remedial_for: None,
-            guards: Vec::new(),
-            pass_score: 100,
-            remediate_after_failures: 3,
-            remediate_below_score: 50,
-        }))
-        .collect(),
-        edges: Vec::new(),
-    };
-    let writes = record_attempt(&mini, &current, 0, score);
-
+    let writes = record_attempt(graph, &current, at, score);
     let mut skipped = Vec::new();
-    let mut passed = false;
     for (i, row) in &writes {
-        if *i == 0 {
-            passed = score >= mini.nodes[0].pass_score;
-        } else {
-            skipped.push(positions[*i]);
+        if *i != at {
+            skipped.push(*i);
         }
-        write_row(&mut tx, user, path, ids[*i], row, *i == 0).await?;
+        write_row(&mut tx, user, path, held.ids[*i], row, *i == at).await?;
     }
+    // What is open now: the recursive CTE, on the rows just written.
     let after = queries::open_nodes(&mut *tx, user, path).await?;
     tx.commit().await?;
     let unlocked = after
@@ -192,7 +163,7 @@ pub async fn attempt(
         .copied()
         .collect();
     Ok(Attempt {
-        passed,
+        passed: score.min(100) >= graph.nodes[at].pass_score,
         score,
         unlocked,
         open: after,
@@ -200,59 +171,58 @@ pub async fn attempt(
     })
 }
 
-/// A node an attempt writes to (the one attempted, or one it guards), with the
-/// learner's stored row on it.
-struct Target {
-    id: i64,
-    position: i32,
-    kind: String,
-    pass_score: i16,
-    remediate_after_failures: i32,
-    remediate_below_score: i16,
-    stage: Option<String>,
-    best_score: Option<i16>,
-    attempts: Option<i32>,
-    failures: Option<i32>,
-}
-
-impl Target {
-    fn progress(&self) -> Option<Progress> {
-        let stage = self.stage.as_deref()?;
-        Some(Progress {
-            stage: stage
-                .parse()
-                .unwrap_or(eduscale_core::paths::Stage::InProgress),
-            best_score: u8::try_from(self.best_score.unwrap_or_default()).unwrap_or_default(),
-            attempts: u32::try_from(self.attempts.unwrap_or_default()).unwrap_or_default(),
-            failures: u32::try_from(self.failures.unwrap_or_default()).unwrap_or_default(),
-        })
-    }
-}
-
-/// `node` (first; nothing when it is not on `path`), then the nodes it guards by
-/// position, each with `user`'s stored progress.
-async fn targets(
+/// Serialises this learner's attempts on this path (see the module docs) and
+/// reads the path's [`graphs::Stamp`]; an unknown path is an unknown node.
+async fn lock_learner_on_path(
     tx: &mut PgConnection,
     user: Uuid,
     path: Uuid,
-    node: i64,
-) -> Result<Vec<Target>, sqlx::Error> {
-    sqlx::query_as!(
-        Target,
-        r#"SELECT n.id, n.position, n.kind, n.pass_score, n.remediate_after_failures,
-                  n.remediate_below_score, p.stage AS "stage?", p.best_score AS "best_score?",
-                  p.attempts AS "attempts?", p.failures AS "failures?"
-           FROM path_nodes n
-           LEFT JOIN progress p ON p.user_id = $1 AND p.node_id = n.id
-           WHERE n.path_id = $2
-             AND (n.id = $3 OR n.id IN (SELECT g.node FROM path_guards g WHERE g.checkpoint = $3))
-           ORDER BY n.id <> $3, n.position"#,
+) -> Result<graphs::Stamp, ProgressError> {
+    let row = sqlx::query!(
+        r#"SELECT pg_advisory_xact_lock(hashtextextended($1::text || $2::text, 0)) AS "locked!: ()",
+                  content_hash, updated_at
+           FROM paths WHERE id = $3"#,
+        user.to_string(),
+        path.to_string(),
+        path,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ProgressError::UnknownNode)?;
+    Ok(graphs::Stamp {
+        hash: row.content_hash,
+        updated_at: row.updated_at,
+    })
+}
+
+/// `user`'s stored rows on `path`, by node position.
+async fn rows(
+    tx: &mut PgConnection,
+    user: Uuid,
+    path: Uuid,
+    positions: &std::collections::HashMap<i64, usize>,
+    nodes: usize,
+) -> Result<Vec<Option<Progress>>, sqlx::Error> {
+    let stored = sqlx::query!(
+        "SELECT node_id, stage, best_score, attempts, failures
+         FROM progress WHERE user_id = $1 AND path_id = $2",
         user,
         path,
-        node,
     )
     .fetch_all(&mut *tx)
-    .await
+    .await?;
+    let mut all = vec![None; nodes];
+    for r in stored {
+        if let Some(slot) = positions.get(&r.node_id).and_then(|&i| all.get_mut(i)) {
+            *slot = Some(Progress {
+                stage: r.stage.parse().unwrap_or(Stage::InProgress),
+                best_score: u8::try_from(r.best_score).unwrap_or_default(),
+                attempts: u32::try_from(r.attempts).unwrap_or_default(),
+                failures: u32::try_from(r.failures).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(all)
 }
 
 async fn write_row(
