@@ -9,7 +9,7 @@
 //! cannot both read "before" and lose an update.
 
 use super::{graphs, queries};
-use eduscale_core::paths::{self as rules, NodeStatus, Progress, Stage, record_attempt};
+use eduscale_core::paths::{self as rules, NodeStatus, Progress, record_attempt};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -195,7 +195,8 @@ async fn lock_learner_on_path(
     })
 }
 
-/// `user`'s stored rows on `path`, by node position.
+/// `user`'s stored rows on `path`, by node position: [`queries::progress`]
+/// without its join to the nodes (the held graph knows their positions).
 async fn rows(
     tx: &mut PgConnection,
     user: Uuid,
@@ -214,12 +215,12 @@ async fn rows(
     let mut all = vec![None; nodes];
     for r in stored {
         if let Some(slot) = positions.get(&r.node_id).and_then(|&i| all.get_mut(i)) {
-            *slot = Some(Progress {
-                stage: r.stage.parse().unwrap_or(Stage::InProgress),
-                best_score: u8::try_from(r.best_score).unwrap_or_default(),
-                attempts: u32::try_from(r.attempts).unwrap_or_default(),
-                failures: u32::try_from(r.failures).unwrap_or_default(),
-            });
+            *slot = Some(queries::stored_progress(
+                &r.stage,
+                r.best_score,
+                r.attempts,
+                r.failures,
+            ));
         }
     }
     Ok(all)

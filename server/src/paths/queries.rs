@@ -181,15 +181,31 @@ pub async fn progress(
             .ok()
             .and_then(|i| all.get_mut(i))
         {
-            *slot = Some(Progress {
-                stage: r.stage.parse().unwrap_or(Stage::InProgress),
-                best_score: u8::try_from(r.best_score).unwrap_or_default(),
-                attempts: u32::try_from(r.attempts).unwrap_or_default(),
-                failures: u32::try_from(r.failures).unwrap_or_default(),
-            });
+            *slot = Some(stored_progress(
+                &r.stage,
+                r.best_score,
+                r.attempts,
+                r.failures,
+            ));
         }
     }
     Ok(all)
+}
+
+/// A stored `progress` row as core models it (the table's CHECKs keep the
+/// numbers in range).
+pub(crate) fn stored_progress(
+    stage: &str,
+    best_score: i16,
+    attempts: i32,
+    failures: i32,
+) -> Progress {
+    Progress {
+        stage: stage.parse().unwrap_or(Stage::InProgress),
+        best_score: u8::try_from(best_score).unwrap_or_default(),
+        attempts: u32::try_from(attempts).unwrap_or_default(),
+        failures: u32::try_from(failures).unwrap_or_default(),
+    }
 }
 
 /// What `user` sees on every node of `path`, by position (one recursive CTE).
