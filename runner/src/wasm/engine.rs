@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 /// How often the epoch advances. A running guest yields to the executor at every
 /// tick and is stopped at the first tick past its wall deadline, so this is both
@@ -42,6 +44,13 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // the page faults halved throughput (QuickJS hello 3,600/s against
         // 8,700/s, CPython 470/s against 550/s).
         .linear_memory_keep_resident(4 << 20)
+        // Where the kernel has PAGEMAP_SCAN (Linux 6.7+), reset only the pages a
+        // run touched instead of copying back all 4 MiB or unmapping them (each
+        // unmapping is a TLB shootdown on every core). Measured here (same
+        // machine, alternating): CPython instantiation p50 37 us against 42,
+        // hello p50 0.50 ms against 0.74, 1,800 Python runs/s against 1,050,
+        // peak RSS 110 MB against 133.
+        .pagemap_scan(Enabled::Auto)
         .max_unused_warm_slots(settings.slots);
 
     let mut config = Config::new();
