@@ -114,20 +114,26 @@ async fn node_id(db: &PgPool, path: Uuid, position: usize) -> i64 {
         .expect("node")
 }
 
-#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
-async fn the_sql_gives_the_reference_answers_on_random_graphs(db: PgPool) {
-    dummy_challenge(&db).await;
-    let mut runner = TestRunner::deterministic();
+/// The next random graph with random progress on it, as the table stores it
+/// (failures never above attempts, so the reference sees what is stored).
+fn random_case(runner: &mut TestRunner) -> (PathGraph, Vec<Option<Progress>>) {
     let cases = arb_graph(14).prop_flat_map(|g| {
         let p = arb_progress(&g);
         (proptest::strategy::Just(g), p)
     });
+    let (graph, mut progress) = cases.new_tree(runner).expect("case").current();
+    for p in progress.iter_mut().flatten() {
+        p.failures = p.failures.min(p.attempts);
+    }
+    (graph, progress)
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn the_sql_gives_the_reference_answers_on_random_graphs(db: PgPool) {
+    dummy_challenge(&db).await;
+    let mut runner = TestRunner::deterministic();
     for case in 0..60 {
-        let (graph, mut progress) = cases.new_tree(&mut runner).expect("case").current();
-        // The table keeps failures <= attempts; the reference must see what is stored.
-        for p in progress.iter_mut().flatten() {
-            p.failures = p.failures.min(p.attempts);
-        }
+        let (graph, progress) = random_case(&mut runner);
         let user = learner(&db).await;
         let path = store_graph(&db, &format!("random-{case}"), &graph).await;
         store_progress(&db, user, path, &progress).await;
@@ -198,16 +204,9 @@ async fn the_sql_gives_the_reference_answers_on_random_graphs(db: PgPool) {
 async fn attempts_unlock_what_the_reference_says_on_random_graphs(db: PgPool) {
     dummy_challenge(&db).await;
     let mut runner = TestRunner::deterministic();
-    let cases = arb_graph(14).prop_flat_map(|g| {
-        let p = arb_progress(&g);
-        (proptest::strategy::Just(g), p)
-    });
     let mut rng = eduscale_core::paths::SplitMix64::new(11);
     for case in 0..40 {
-        let (graph, mut progress) = cases.new_tree(&mut runner).expect("case").current();
-        for p in progress.iter_mut().flatten() {
-            p.failures = p.failures.min(p.attempts);
-        }
+        let (graph, mut progress) = random_case(&mut runner);
         let user = learner(&db).await;
         let path = store_graph(&db, &format!("attempts-{case}"), &graph).await;
         store_progress(&db, user, path, &progress).await;

@@ -65,17 +65,6 @@ async fn node_position(tx: &mut PgConnection, path: Uuid, node: i64) -> Result<i
     .ok_or(ProgressError::UnknownNode)
 }
 
-async fn lock_learner(tx: &mut PgConnection, user: Uuid, path: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1::text || $2::text, 0))",
-        user.to_string(),
-        path.to_string(),
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
 fn position(p: i32) -> usize {
     usize::try_from(p).unwrap_or_default()
 }
@@ -89,7 +78,7 @@ pub async fn open(
     node: i64,
 ) -> Result<NodeStatus, ProgressError> {
     let mut tx = db.begin().await?;
-    lock_learner(&mut tx, user, path).await?;
+    lock_learner_on_path(&mut tx, user, path).await?;
     let at = node_position(&mut tx, path, node).await?;
     let statuses = queries::statuses(&mut *tx, user, path).await?;
     let status = statuses
