@@ -9,9 +9,13 @@
 //! was paused. The lock alone could not promise that: a paused holder wakes up
 //! believing it still holds it.
 
+use super::actor::Mail;
 use super::{Shared, log, store};
 use crate::redis::redlock::Lease;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, Weak};
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// A battle this instance owns.
 #[derive(Debug)]
@@ -78,57 +82,180 @@ pub(crate) async fn acquire(shared: &Shared, battle: u64) -> Result<Option<Owned
     }
 }
 
-/// What renewing a lease found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Kept {
-    /// Still ours.
-    Yes,
-    /// Another owner's epoch is current: stop.
-    Fenced,
+/// The leases this instance holds, each with its actor's mailbox: renewed
+/// together by [`keep_renewing`], so that an instance owning thousands of
+/// battles renews them with a few scripts every period, away from the actors'
+/// loops. (Each actor renewing its own lease cost two round trips per battle
+/// every period, and a slow renewal stalled its battle.)
+#[derive(Default)]
+pub(crate) struct Held {
+    /// std Mutex: only looked up or changed, never held across an await.
+    map: Mutex<HashMap<u64, Holding>>,
 }
 
-/// Renews the lease and the owner key. If the lock could not be extended (a
-/// slow lock node, or it lapsed while this process was paused), the epoch
-/// decides: a fenced write of nothing tells whether a successor took over. If
-/// none did, the lock is taken again when it can be, and the owner goes on
-/// either way: every write it makes still names its epoch, so should another
-/// instance win the lock meanwhile, it bumps the epoch and those writes are
-/// refused.
-pub(crate) async fn renew(
-    shared: &Shared,
-    battle: u64,
-    owned: &mut Owned,
-) -> Result<Kept, LeaseError> {
-    let ttl = shared.config.lease_ttl;
-    if !shared.locks.extend(&mut owned.lease, ttl).await {
-        if let Err(store::StoreError::Fenced) =
-            store::still_owner(&shared.db, battle, owned.epoch).await
-        {
-            return Ok(Kept::Fenced);
-        }
-        if let Some(lease) = shared.locks.acquire(&lock_key(shared, battle), ttl).await {
-            owned.lease = lease;
+struct Holding {
+    owned: Owned,
+    actor: mpsc::Sender<Mail>,
+}
+
+impl Held {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Holding>> {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hands `owned` to the keeper: renewed from now on, until [`release`].
+    pub(crate) fn hold(&self, battle: u64, owned: Owned, actor: mpsc::Sender<Mail>) {
+        self.lock().insert(battle, Holding { owned, actor });
+    }
+
+    /// Takes `battle`'s lease out of the keeper's hands, if it is still `epoch`'s.
+    fn take(&self, battle: u64, epoch: i64) -> Option<Owned> {
+        let mut map = self.lock();
+        if map.get(&battle).is_some_and(|h| h.owned.epoch == epoch) {
+            map.remove(&battle).map(|h| h.owned)
         } else {
-            tracing::debug!(
-                battle,
-                "could not renew the battle lock; the epoch still guards writes"
-            );
+            None
         }
     }
-    let refreshed = log::refresh_owner(
-        &shared.redis,
-        battle,
-        owned.epoch,
-        shared.instance,
-        ttl.as_millis() as u64,
-    )
-    .await?;
-    Ok(if refreshed { Kept::Yes } else { Kept::Fenced })
+}
+
+/// Renews every lease this instance holds, three times per TTL, until the
+/// arena is dropped.
+pub(crate) async fn keep_renewing(weak: Weak<Shared>) {
+    loop {
+        let every = match weak.upgrade() {
+            Some(shared) => renew_every(&shared),
+            None => return,
+        };
+        tokio::time::sleep(every).await;
+        let Some(shared) = weak.upgrade() else { return };
+        Box::pin(renew_all(&shared)).await;
+    }
+}
+
+/// One round of renewals: the locks (one script per lock node per thousand)
+/// and the owner keys (likewise, fenced by the epoch). An owner key that names
+/// a later epoch means a successor took over: that actor is told to stop. A
+/// lock that could not be extended (a slow lock node, or it lapsed while this
+/// process was paused) is decided by the epoch: a fenced write of nothing, for
+/// all such battles in one statement, tells whether a successor took over; if
+/// none did, the lock is taken again when it can be. The owner goes on either
+/// way: every write it makes names its epoch, so should another instance win
+/// the lock meanwhile, it bumps the epoch and those writes are refused.
+async fn renew_all(shared: &Shared) {
+    let (battles, mut leases): (Vec<(u64, i64)>, Vec<Lease>) = shared
+        .held
+        .lock()
+        .iter()
+        .map(|(battle, h)| ((*battle, h.owned.epoch), h.owned.lease.clone()))
+        .unzip();
+    if battles.is_empty() {
+        return;
+    }
+    let ttl = shared.config.lease_ttl;
+    // Waiting costs no battle anything now, so a busy node is given time to
+    // answer: a quarter of the TTL, well inside the period.
+    let (extended, refreshed) = tokio::join!(
+        shared.locks.extend_all(&mut leases, ttl, ttl / 4),
+        log::refresh_owners(
+            &shared.redis,
+            &battles,
+            shared.instance,
+            ttl.as_millis() as u64
+        )
+    );
+    let refreshed = refreshed.unwrap_or_else(|e| {
+        // Unknown, not lost: the actors' own writes are fenced in Redis too.
+        tracing::warn!(error = %e, "could not refresh the owner keys");
+        vec![true; battles.len()]
+    });
+    let mut fenced = Vec::new();
+    let mut lapsed = Vec::new();
+    {
+        let mut map = shared.held.lock();
+        for ((&(battle, epoch), lease), (extended, refreshed)) in battles
+            .iter()
+            .zip(leases)
+            .zip(extended.into_iter().zip(refreshed))
+        {
+            let Some(holding) = map.get_mut(&battle).filter(|h| h.owned.epoch == epoch) else {
+                continue; // released meanwhile
+            };
+            if !refreshed {
+                fenced.push(holding.actor.clone());
+            } else if extended {
+                holding.owned.lease.valid_until = lease.valid_until;
+            } else {
+                lapsed.push((battle, epoch));
+            }
+        }
+    }
+    if !lapsed.is_empty() {
+        metrics::counter!("arena_lease_renewals_missed_total").increment(lapsed.len() as u64);
+        match store::still_owners(&shared.db, &lapsed).await {
+            Ok(kept) => {
+                let kept: HashSet<u64> = kept.into_iter().collect();
+                for &(battle, epoch) in &lapsed {
+                    if kept.contains(&battle) {
+                        retake(shared, battle, epoch).await;
+                    } else if let Some(h) = shared.held.lock().get(&battle) {
+                        fenced.push(h.actor.clone());
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not check the epochs of lapsed leases"),
+        }
+    }
+    for actor in fenced {
+        // A full mailbox misses this; the next round finds the same again,
+        // and the actor's next write is refused meanwhile anyway.
+        let _ = actor.try_send(Mail::Fenced);
+    }
+}
+
+/// Takes the lock of a battle this instance still owns by epoch but whose
+/// lock lapsed; left to the next round if another holds it now.
+async fn retake(shared: &Shared, battle: u64, epoch: i64) {
+    let Some(lease) = shared
+        .locks
+        .acquire(&lock_key(shared, battle), shared.config.lease_ttl)
+        .await
+    else {
+        tracing::debug!(
+            battle,
+            "could not retake the battle lock; the epoch still guards writes"
+        );
+        return;
+    };
+    let kept = {
+        let mut map = shared.held.lock();
+        match map.get_mut(&battle).filter(|h| h.owned.epoch == epoch) {
+            Some(holding) => {
+                holding.owned.lease = lease.clone();
+                true
+            }
+            None => false,
+        }
+    };
+    if !kept {
+        // Released while we retook it: give the lock back.
+        shared.locks.release(&lease).await;
+    }
+}
+
+/// Lets go of `battle` held under `epoch`: the keeper stops renewing it, and
+/// the lock and owner key go (see [`let_go`]).
+pub(crate) async fn release(shared: &Shared, battle: u64, epoch: i64) {
+    if let Some(owned) = shared.held.take(battle, epoch) {
+        let_go(shared, battle, &owned).await;
+    }
 }
 
 /// Lets go of a battle: the lock, and the owner key while it still names us,
 /// so that moves find the next owner at once rather than after the TTL.
-pub(crate) async fn release(shared: &Shared, battle: u64, owned: &Owned) {
+pub(crate) async fn let_go(shared: &Shared, battle: u64, owned: &Owned) {
     shared.locks.release(&owned.lease).await;
     if let Err(e) = log::forget_owner(&shared.redis, battle, owned.epoch, shared.instance).await {
         tracing::debug!(battle, error = %e, "owner key left to expire");

@@ -100,6 +100,8 @@ pub(crate) struct Shared {
     /// Battles this instance owns: their actors' mailboxes. std Mutex: only
     /// looked up or changed, never held across an await.
     pub(crate) actors: Mutex<HashMap<u64, mpsc::Sender<actor::Mail>>>,
+    /// The leases of the battles owned here, renewed together.
+    pub(crate) held: lease::Held,
     pub(crate) rooms: rooms::Rooms,
     /// Who owns the battles this instance forwards moves to, as last reached.
     pub(crate) owners: route::Owners,
@@ -142,6 +144,7 @@ impl Arena {
             instance: Uuid::new_v4(),
             config,
             actors: Mutex::new(HashMap::new()),
+            held: lease::Held::default(),
             rooms: rooms::Rooms::default(),
             owners: route::Owners::default(),
             problems: problems::Problems::default(),
@@ -156,6 +159,7 @@ impl Arena {
         route::listen(&shared).await?;
         rooms::relay(&shared).await?;
         tokio::spawn(route::watchdog(Arc::downgrade(&shared)));
+        tokio::spawn(lease::keep_renewing(Arc::downgrade(&shared)));
         if let Err(e) = ranking::rebuild_leaderboard(&shared).await {
             tracing::warn!(error = %e, "could not rebuild the leaderboard from PostgreSQL");
         }

@@ -128,6 +128,28 @@ pub async fn still_owner(
     fenced(rows)
 }
 
+/// Which of `held` (battle, epoch) still hold their battle's current epoch: the
+/// same fenced write of nothing as [`still_owner`], for many battles in one
+/// statement.
+pub async fn still_owners(
+    db: impl PgExecutor<'_>,
+    held: &[(u64, i64)],
+) -> Result<Vec<u64>, sqlx::Error> {
+    let ids: Vec<i64> = held.iter().map(|(b, _)| id(*b)).collect();
+    let epochs: Vec<i64> = held.iter().map(|(_, e)| *e).collect();
+    let kept = sqlx::query_scalar!(
+        "UPDATE battles b SET lease_epoch = b.lease_epoch
+         FROM UNNEST($1::bigint[], $2::bigint[]) AS h(id, epoch)
+         WHERE b.id = h.id AND b.lease_epoch = h.epoch
+         RETURNING b.id",
+        &ids,
+        &epochs,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(kept.into_iter().map(|b| b as u64).collect())
+}
+
 /// Every stored delta of `battle` after `after`, in order.
 pub async fn deltas_after(
     db: impl PgExecutor<'_>,

@@ -52,6 +52,23 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 end
 return 0"#;
 
+/// [`EXTEND_SCRIPT`] over many keys: `KEYS[i]` with token `ARGV[i]`, the TTL last;
+/// one answer (1 extended, 0 not) per key.
+const EXTEND_ALL_SCRIPT: &str = r#"
+local ttl = ARGV[#ARGV]
+local out = {}
+for i, key in ipairs(KEYS) do
+    if redis.call("GET", key) == ARGV[i] then
+        out[i] = redis.call("PEXPIRE", key, ttl)
+    else
+        out[i] = 0
+    end
+end
+return out"#;
+/// How many leases one [`EXTEND_ALL_SCRIPT`] call carries: a node runs a script
+/// alone, so a call is kept to about a millisecond of its time.
+const EXTEND_CHUNK: usize = 1_000;
+
 /// A lock manager over N independent Redis nodes; cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Redlock {
@@ -206,6 +223,83 @@ impl Redlock {
             }
             _ => false,
         }
+    }
+
+    /// Extends every lease in `leases` to `ttl` from now, with one script per
+    /// node per thousand leases instead of one round trip per lease per node:
+    /// what an owner of thousands of locks needs to keep them all. Each node may
+    /// take up to `wait` to answer, so a busy node costs time, not the leases.
+    /// Returns, lease by lease, whether it was extended (its `valid_until` then
+    /// moved); a lease not extended is left as it was.
+    pub async fn extend_all(
+        &self,
+        leases: &mut [Lease],
+        ttl: Duration,
+        wait: Duration,
+    ) -> Vec<bool> {
+        let start = Instant::now();
+        let ttl_ms = millis(ttl);
+        let options = Options {
+            timeout: Some(wait),
+            max_attempts: Some(1),
+            fail_fast: true,
+            ..Options::default()
+        };
+        let mut calls = JoinSet::new();
+        for node in &self.nodes {
+            for (chunk_index, chunk) in leases.chunks(EXTEND_CHUNK).enumerate() {
+                let client = node.client.with_options(&options);
+                let shown = node.shown.clone();
+                let mut all = Vec::with_capacity(2 * chunk.len() + 3);
+                all.push(Value::from(EXTEND_ALL_SCRIPT));
+                all.push(Value::from(chunk.len() as i64));
+                all.extend(chunk.iter().map(|l| Value::from(l.key.clone())));
+                all.extend(chunk.iter().map(|l| Value::from(l.token.clone())));
+                all.push(Value::from(ttl_ms));
+                let size = chunk.len();
+                calls.spawn(async move {
+                    let command = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
+                    let call = client.custom::<Vec<i64>, _>(command, all);
+                    let answers = match tokio::time::timeout(wait + MIN_NODE_TIMEOUT, call).await {
+                        Ok(Ok(answers)) if answers.len() == size => answers,
+                        Ok(Ok(_)) => {
+                            tracing::debug!(node = %shown, "redlock: extend_all answered the wrong length");
+                            vec![0; size]
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(node = %shown, error = %e, "redlock: extend_all failed");
+                            vec![0; size]
+                        }
+                        Err(_) => {
+                            tracing::debug!(node = %shown, "redlock: extend_all timed out");
+                            vec![0; size]
+                        }
+                    };
+                    (chunk_index, answers)
+                });
+            }
+        }
+        let mut votes = vec![0_usize; leases.len()];
+        for (chunk_index, answers) in calls.join_all().await {
+            let offset = chunk_index * EXTEND_CHUNK;
+            for (i, answer) in answers.into_iter().enumerate() {
+                votes[offset + i] += usize::from(answer == 1);
+            }
+        }
+        let now = Instant::now();
+        let valid = validity(ttl, start.elapsed());
+        leases
+            .iter_mut()
+            .zip(votes)
+            .map(|(lease, votes)| match valid {
+                // As in `extend`: past the old end, a majority may have let it go.
+                Some(valid) if votes >= self.quorum && now < lease.valid_until => {
+                    lease.valid_until = start + valid;
+                    true
+                }
+                _ => false,
+            })
+            .collect()
     }
 
     /// Gives the lock back on every node; a node that fails keeps the key until its TTL.
@@ -548,6 +642,71 @@ mod tests {
             "an expired lease cannot extend"
         );
         assert!(other.acquire("extended", ttl).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn extend_all_keeps_every_held_lease_across_chunks_and_refuses_the_rest() {
+        let mut nodes = Nodes::start(3).await;
+        let (holder, other) = (lock_over(&nodes).await, lock_over(&nodes).await);
+        let ttl = Duration::from_millis(1_500);
+        // More than one script's worth, so that the chunks' answers are put
+        // back in the right places.
+        let n = EXTEND_CHUNK + 200;
+        let mut leases = Vec::with_capacity(n + 1);
+        for i in 0..n {
+            leases.push(
+                holder
+                    .acquire(&format!("many:{i}"), ttl)
+                    .await
+                    .expect("free lock"),
+            );
+        }
+        // One lease whose token is not the one stored: it must not be extended.
+        let stolen = other.acquire("many:stolen", ttl).await.expect("free lock");
+        leases.push(Lease {
+            token: new_token(),
+            ..stolen
+        });
+        let ends: Vec<Instant> = leases.iter().map(|l| l.valid_until).collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        nodes.kill(2);
+        let extended = holder
+            .extend_all(&mut leases, ttl, Duration::from_millis(500))
+            .await;
+        assert_eq!(extended.len(), n + 1);
+        assert!(
+            extended[..n].iter().all(|yes| *yes),
+            "every held lease is extended with one node of three down"
+        );
+        assert!(!extended[n], "a wrong token extends nothing");
+        assert!(
+            leases[..n]
+                .iter()
+                .zip(&ends)
+                .all(|(l, end)| l.valid_until > *end)
+        );
+        assert_eq!(
+            leases[n].valid_until, ends[n],
+            "a refused lease is left as it was"
+        );
+
+        // Past the first TTL, the extended locks are still held.
+        tokio::time::sleep(Duration::from_millis(1_400)).await;
+        for i in [0, EXTEND_CHUNK - 1, EXTEND_CHUNK, n - 1] {
+            assert!(
+                other.acquire(&format!("many:{i}"), ttl).await.is_none(),
+                "lease {i} was extended"
+            );
+        }
+
+        nodes.kill(1);
+        let extended = holder
+            .extend_all(&mut leases, ttl, Duration::from_millis(200))
+            .await;
+        assert!(
+            extended.iter().all(|yes| !yes),
+            "with two nodes of three down, nothing is extended"
+        );
     }
 
     #[tokio::test]

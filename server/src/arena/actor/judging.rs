@@ -137,16 +137,8 @@ impl Actor {
         .await?;
         if closed {
             // Recorded, answered, and nothing else: a result never changes.
-            store::judge_submission(
-                &self.shared.db,
-                battle,
-                self.owned.epoch,
-                submission,
-                0,
-                0,
-                false,
-            )
-            .await?;
+            store::judge_submission(&self.shared.db, battle, self.epoch, submission, 0, 0, false)
+                .await?;
             self.late(user).await;
             return Ok(());
         }
@@ -171,7 +163,7 @@ impl Actor {
                 store::judge_submission(
                     &self.shared.db,
                     self.state.id,
-                    self.owned.epoch,
+                    self.epoch,
                     next.submission,
                     0,
                     0,
@@ -284,7 +276,7 @@ impl Actor {
         store::judge_submission(
             &self.shared.db,
             battle,
-            self.owned.epoch,
+            self.epoch,
             submission,
             passed,
             total,

@@ -4,7 +4,9 @@
 //! In: [`Mail`]: players' moves and presence (local or forwarded), and the
 //! verdicts of the judging it started. Out: deltas, appended to the log and
 //! published (fenced), stored in PostgreSQL; private answers to players through
-//! the hub. One loop over an event `select!`: mail, the clock, lease renewal.
+//! the hub. One loop over an event `select!`: mail and the clock. The lease is
+//! renewed by the instance's keeper ([`lease::keep_renewing`]), which mails the
+//! actor [`Mail::Fenced`] if a successor took over.
 //! Any failure to write (fenced out, Redis down) ends the actor at once; the
 //! next instance to take the lease rebuilds from the log, so a half-done step
 //! is never built upon.
@@ -14,7 +16,7 @@ mod phases;
 
 use judging::Queued;
 
-use super::lease::{self, Kept, Owned};
+use super::lease;
 use super::problems::Loaded;
 use super::route::Input;
 use super::store::{self, BattleRow, PendingDelta, StoreError};
@@ -27,7 +29,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
+use tokio::time::{Instant, sleep_until};
 use uuid::Uuid;
 
 /// What an actor hears.
@@ -53,6 +55,8 @@ pub enum Mail {
         /// Visible tests passed (none if the runner failed).
         passed: Option<u16>,
     },
+    /// The lease keeper found another owner's epoch current: stop.
+    Fenced,
 }
 
 /// Why an actor stopped.
@@ -111,10 +115,12 @@ pub(crate) async fn take(shared: &Arc<Shared>, battle: u64) -> Result<bool, Take
         raced
     };
     if raced {
-        lease::release(shared, battle, &owned).await;
+        lease::let_go(shared, battle, &owned).await;
         return Ok(true);
     }
-    tokio::spawn(run(shared.clone(), row, owned, tx, rx));
+    let epoch = owned.epoch;
+    shared.held.hold(battle, owned, tx.clone());
+    tokio::spawn(run(shared.clone(), row, epoch, tx, rx));
     Ok(true)
 }
 
@@ -135,30 +141,25 @@ pub enum TakeError {
 async fn run(
     shared: Arc<Shared>,
     row: BattleRow,
-    owned: Owned,
+    epoch: i64,
     me: mpsc::Sender<Mail>,
     rx: mpsc::Receiver<Mail>,
 ) {
     let battle = row.id;
-    let epoch = owned.epoch;
     let span = tracing::info_span!("battle", battle, epoch);
     let _ = span.enter();
     // Everything but the loop itself is boxed: the task lives as long as the
     // battle, and an inline future is as large as its largest step (the rebuild
     // and the settling hold PostgreSQL queries), so every resting battle would
     // carry that size.
-    let ended = match Box::pin(Actor::rebuild(shared.clone(), row, owned, me.clone())).await {
+    let ended = match Box::pin(Actor::rebuild(shared.clone(), row, epoch, me.clone())).await {
         Ok(mut actor) => {
             tracing::info!(battle, epoch, seq = actor.state.seq, "took the battle");
-            let ended = actor.serve(rx).await;
-            Box::pin(lease::release(&shared, battle, &actor.owned)).await;
-            ended
+            actor.serve(rx).await
         }
-        Err((e, owned)) => {
-            Box::pin(lease::release(&shared, battle, &owned)).await;
-            Err(e)
-        }
+        Err(e) => Err(e),
     };
+    Box::pin(lease::release(&shared, battle, epoch)).await;
     match ended {
         Ok(()) => tracing::debug!(battle, "battle actor done"),
         Err(Stop::Fenced) => {
@@ -177,7 +178,8 @@ async fn run(
 struct Actor {
     shared: Arc<Shared>,
     state: BattleState,
-    owned: Owned,
+    /// The fencing token every durable write names.
+    epoch: i64,
     me: mpsc::Sender<Mail>,
     problem: Option<Arc<Loaded>>,
     /// Sockets per (player, instance): a player is away when all are zero.
@@ -207,34 +209,20 @@ impl Actor {
     async fn rebuild(
         shared: Arc<Shared>,
         row: BattleRow,
-        owned: Owned,
+        epoch: i64,
         me: mpsc::Sender<Mail>,
-    ) -> Result<Actor, (Stop, Owned)> {
+    ) -> Result<Actor, Stop> {
         let battle = row.id;
         let mut state = store::fresh_state(&row);
-        let stored = match store::deltas_after(&shared.db, battle, 0).await {
-            Ok(d) => d,
-            Err(e) => return Err((e.into(), owned)),
-        };
+        let stored = store::deltas_after(&shared.db, battle, 0).await?;
         for delta in &stored {
-            if let Err(e) = apply(&mut state, delta) {
-                return Err((
-                    Stop::Rebuild(format!("stored delta {}: {e}", delta.seq)),
-                    owned,
-                ));
-            }
+            apply(&mut state, delta)
+                .map_err(|e| Stop::Rebuild(format!("stored delta {}: {e}", delta.seq)))?;
         }
-        let (logged, _) = match log::read_after(&shared.redis, battle, state.seq).await {
-            Ok(l) => l,
-            Err(e) => return Err((e.into(), owned)),
-        };
+        let (logged, _) = log::read_after(&shared.redis, battle, state.seq).await?;
         for delta in &logged {
-            if let Err(e) = apply(&mut state, delta) {
-                return Err((
-                    Stop::Rebuild(format!("logged delta {}: {e}", delta.seq)),
-                    owned,
-                ));
-            }
+            apply(&mut state, delta)
+                .map_err(|e| Stop::Rebuild(format!("logged delta {}: {e}", delta.seq)))?;
             // The old owner may not have stored these; store them under our epoch.
             let _ = shared
                 .store_tx
@@ -242,19 +230,17 @@ impl Actor {
                     battle,
                     seq: delta.seq,
                     bytes: postcard::to_allocvec(delta).unwrap_or_default(),
-                    epoch: owned.epoch,
+                    epoch,
                 })
                 .await;
         }
-        match log::set_seq(&shared.redis, battle, owned.epoch, state.seq).await {
-            Ok(true) => {}
-            Ok(false) => return Err((Stop::Fenced, owned)),
-            Err(e) => return Err((e.into(), owned)),
+        if !log::set_seq(&shared.redis, battle, epoch, state.seq).await? {
+            return Err(Stop::Fenced);
         }
         let mut actor = Actor {
             shared,
             state,
-            owned,
+            epoch,
             me,
             problem: None,
             presence: HashMap::new(),
@@ -265,9 +251,7 @@ impl Actor {
             settled_at: None,
             checked_at_ms: 0,
         };
-        if let Err(e) = actor.resume().await {
-            return Err((e, actor.owned));
-        }
+        actor.resume().await?;
         Ok(actor)
     }
 
@@ -307,13 +291,6 @@ impl Actor {
     }
 
     async fn serve(&mut self, mut rx: mpsc::Receiver<Mail>) -> Result<(), Stop> {
-        let every = lease::renew_every(&self.shared);
-        let mut renew = interval(every);
-        renew.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        // The first renewal at a random point of the period: battles seated
-        // together would otherwise renew together, thousands in one burst,
-        // and a burst is what makes lock nodes answer too late.
-        renew.reset_at(Instant::now() + every.mul_f64(rand::random::<f64>()));
         loop {
             tokio::select! {
                 // Boxed: thousands of actors rest between events, and the
@@ -323,11 +300,6 @@ impl Actor {
                     None => return Ok(()),
                 },
                 () = sleep_until(self.next_check()) => Box::pin(self.on_tick()).await?,
-                _ = renew.tick() => {
-                    if Box::pin(lease::renew(&self.shared, self.state.id, &mut self.owned)).await? == Kept::Fenced {
-                        return Err(Stop::Fenced);
-                    }
-                }
             }
             if self.state.is_finished() && self.settled_at.is_none() {
                 Box::pin(self.settle()).await?;
@@ -389,7 +361,7 @@ impl Actor {
         let bytes = postcard::to_allocvec(delta).unwrap_or_default();
         let appended = log::append(
             &self.shared.redis,
-            self.owned.epoch,
+            self.epoch,
             delta,
             Bytes::from(bytes.clone()),
         )
@@ -408,7 +380,7 @@ impl Actor {
                 battle: delta.battle,
                 seq: delta.seq,
                 bytes,
-                epoch: self.owned.epoch,
+                epoch: self.epoch,
             })
             .await;
         Ok(())
@@ -481,6 +453,7 @@ impl Actor {
                 }
                 Ok(())
             }
+            Mail::Fenced => Err(Stop::Fenced),
         }
     }
 

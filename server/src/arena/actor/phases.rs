@@ -39,7 +39,7 @@ impl Actor {
                     tracing::error!(battle, "there are no battle challenges: import the content");
                     return Ok(());
                 };
-                store::start(db, battle, self.owned.epoch, picked).await?;
+                store::start(db, battle, self.epoch, picked).await?;
                 picked
             }
         };
@@ -89,7 +89,7 @@ impl Actor {
             _ => "unknown".into(),
         };
         let ratings: Vec<(Uuid, i32)> =
-            match store::finish(db, battle, self.owned.epoch, &reason, &results).await {
+            match store::finish(db, battle, self.epoch, &reason, &results).await {
                 Ok(()) => {
                     if let Some(events) = self.shared.events.get() {
                         for r in &results {
@@ -102,7 +102,7 @@ impl Actor {
                 }
                 Err(StoreError::Fenced) => {
                     // Either a successor owns it, or a previous owner finished it.
-                    store::still_owner(db, battle, self.owned.epoch).await?;
+                    store::still_owner(db, battle, self.epoch).await?;
                     store::results(db, battle).await?
                 }
                 Err(e) => return Err(e.into()),
