@@ -19,11 +19,18 @@
 //!   same trace would cost if every change resent the whole state;
 //! - `rss_kb_per_socket`: the instances' resident memory with every socket
 //!   connected and seated, less before any, per socket;
-//! - `desyncs`: deltas that did not apply (a gap, a bad op or a wrong hash).
+//! - `desyncs`: deltas that did not apply because the copy disagreed with
+//!   the server (a bad op or a wrong hash): the socket then takes a snapshot;
+//! - `gaps`: deltas that arrived after one the socket never got (its outbox
+//!   overflowed, and the server said `Resync`): the socket catches up from the
+//!   seq it holds, as the browser does, and the wait counts in the latency;
+//! - `resyncs`: how often the server told a socket it had dropped messages.
 
 use super::round3;
 use crate::config::Config;
-use eduscale_core::battle::{BattleState, Mode, Op, Phase, Settings, TextEdit, apply};
+use eduscale_core::battle::{
+    ApplyError, BattleState, Mode, Op, Phase, Settings, TextEdit, apply,
+};
 use eduscale_core::code::Language;
 use eduscale_core::protocol::{
     self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, PlayerAction, ServerMsg,
@@ -247,6 +254,8 @@ struct Stats {
     delta_bytes: AtomicU64,
     full_bytes: AtomicU64,
     desyncs: AtomicU64,
+    gaps: AtomicU64,
+    resyncs: AtomicU64,
     seated: AtomicU64,
 }
 
@@ -348,6 +357,8 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             _ => serde_json::Value::Null,
         },
         "desyncs": stats.desyncs.load(Ordering::Relaxed),
+        "gaps": stats.gaps.load(Ordering::Relaxed),
+        "resyncs": stats.resyncs.load(Ordering::Relaxed),
     }))
 }
 
@@ -418,8 +429,9 @@ enum Seated {
     Full,
     /// The battle runs; this is my index among the players.
     Running(u8),
-    /// My copy went out of step: watch again.
-    Lost,
+    /// Watch again, from this seq (a gap, a resync) or afresh (a copy that
+    /// went out of step).
+    Lost(Option<u64>),
 }
 
 /// One player's socket.
@@ -496,6 +508,8 @@ impl Player {
             let mut snapshot_tag = 0;
             let mut told_ready = false;
             let mut told_running = false;
+            // The seq a catch-up was asked from: asked once, as the browser does.
+            let mut asked: Option<u64> = None;
             while let Some(Ok(message)) = stream.next().await {
                 let Message::Binary(bytes) = message else {
                     continue;
@@ -506,7 +520,14 @@ impl Player {
                     continue;
                 };
                 match msg {
+                    ServerMsg::Resync { .. } => {
+                        reader_stats.resyncs.fetch_add(1, Ordering::Relaxed);
+                        let have = state.as_ref().map(|s| s.seq);
+                        asked = have;
+                        let _ = to_writer.send(Seated::Lost(have)).await;
+                    }
                     ServerMsg::BattleSnapshot(s) => {
+                        asked = None;
                         // The bytes of a snapshot beyond its state (the message's tag).
                         snapshot_tag = bytes.len().saturating_sub(
                             postcard::experimental::serialized_size(&*s).unwrap_or(0),
@@ -518,13 +539,24 @@ impl Player {
                             continue;
                         };
                         let now = Instant::now();
-                        if let Err(e) = apply(current, &delta) {
-                            if !matches!(e, eduscale_core::battle::ApplyError::Duplicate { .. }) {
+                        match apply(current, &delta) {
+                            Ok(()) => asked = None,
+                            Err(ApplyError::Duplicate { .. }) => continue,
+                            Err(ApplyError::Gap { have, .. }) => {
+                                reader_stats.gaps.fetch_add(1, Ordering::Relaxed);
+                                if asked != Some(have) {
+                                    asked = Some(have);
+                                    let _ = to_writer.send(Seated::Lost(Some(have))).await;
+                                }
+                                continue;
+                            }
+                            Err(_) => {
                                 reader_stats.desyncs.fetch_add(1, Ordering::Relaxed);
                                 state = None;
-                                let _ = to_writer.send(Seated::Lost).await;
+                                asked = None;
+                                let _ = to_writer.send(Seated::Lost(None)).await;
+                                continue;
                             }
-                            continue;
                         }
                         reader_stats.deliveries.fetch_add(1, Ordering::Relaxed);
                         reader_stats
@@ -641,9 +673,20 @@ impl Player {
         tokio::time::sleep(period.mul_f64(offset)).await;
         let mut ticker = tokio::time::interval(period);
         while !stop.load(Ordering::Relaxed) {
-            ticker.tick().await;
-            if let Ok(Seated::Lost) = from_reader.try_recv() {
-                send(&mut sink, &ClientMsg::Watch { battle, have: None }).await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                // Catching up goes out at once, as the browser's does.
+                lost = from_reader.recv() => {
+                    match lost {
+                        Some(Seated::Lost(have)) => {
+                            send(&mut sink, &ClientMsg::Watch { battle, have }).await;
+                        }
+                        Some(_) => {}
+                        // The socket closed.
+                        None => break,
+                    }
+                    continue;
+                }
             }
             let roll: f64 = rand::thread_rng().gen_range(0.0..1.0);
             let action = if roll < 0.002 {
