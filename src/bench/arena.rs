@@ -28,9 +28,7 @@
 
 use super::round3;
 use crate::config::Config;
-use eduscale_core::battle::{
-    ApplyError, BattleState, Mode, Op, Phase, Settings, TextEdit, apply,
-};
+use eduscale_core::battle::{ApplyError, BattleState, Mode, Op, Phase, Settings, TextEdit, apply};
 use eduscale_core::code::Language;
 use eduscale_core::protocol::{
     self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, Frame, PlayerAction, ServerMsg,
@@ -40,7 +38,7 @@ use rand::Rng;
 use serde_json::json;
 use sqlx::{Connection, Executor, PgPool};
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -168,7 +166,12 @@ async fn deploy(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<Target
     let exe = std::env::current_exe()?;
     let mut children = Vec::new();
     let mut addrs = Vec::new();
-    for _ in 0..args.instances.max(1) {
+    for i in 0..args.instances.max(1) {
+        // Each instance's warnings, for a run that went wrong: the path is
+        // printed at the start, and the file is left behind.
+        let log_path = std::env::temp_dir().join(format!("eduscale-bench-arena-{pid}-{i}.log"));
+        eprintln!("instance {i} logs to {}", log_path.display());
+        let log = std::fs::File::create(&log_path)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -180,8 +183,8 @@ async fn deploy(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<Target
             .env("LEPTOS_SITE_ADDR", &addr)
             .env("EDUSCALE_ARENA_COUNTDOWN_MS", "500")
             .env("EDUSCALE_DB_MAX_CONNECTIONS", "16")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
+            .env("RUST_LOG", "warn")
+            .stdout(log)
             .spawn()?;
         children.push(child);
         addrs.push(addr);

@@ -145,12 +145,24 @@ pub(crate) async fn keep_renewing(weak: Weak<Shared>) {
 /// way: every write it makes names its epoch, so should another instance win
 /// the lock meanwhile, it bumps the epoch and those writes are refused.
 async fn renew_all(shared: &Shared) {
-    let (battles, mut leases): (Vec<(u64, i64)>, Vec<Lease>) = shared
-        .held
-        .lock()
-        .iter()
-        .map(|(battle, h)| ((*battle, h.owned.epoch), h.owned.lease.clone()))
-        .unzip();
+    let (battles, mut leases): (Vec<(u64, i64)>, Vec<Lease>) = {
+        let mut map = shared.held.lock();
+        // An actor whose task is gone without releasing (a panic) must not
+        // keep its battle: its lease lapses and another owner takes over.
+        map.retain(|battle, h| {
+            let alive = !h.actor.is_closed();
+            if !alive {
+                tracing::warn!(
+                    battle,
+                    "a battle's actor is gone; its lease is left to lapse"
+                );
+            }
+            alive
+        });
+        map.iter()
+            .map(|(battle, h)| ((*battle, h.owned.epoch), h.owned.lease.clone()))
+            .unzip()
+    };
     if battles.is_empty() {
         return;
     }
