@@ -184,7 +184,8 @@ async fn deploy(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<Target
             .env("EDUSCALE_ARENA_COUNTDOWN_MS", "500")
             .env("EDUSCALE_DB_MAX_CONNECTIONS", "16")
             .env("RUST_LOG", "warn")
-            .stdout(log)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
             .spawn()?;
         children.push(child);
         addrs.push(addr);

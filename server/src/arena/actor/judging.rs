@@ -6,13 +6,55 @@
 use super::{Actor, Mail, Stop, now_ms};
 use crate::arena::store;
 use eduscale_core::battle::{Command, Phase, Refusal};
-use eduscale_core::code::{Language, TestCase};
-use eduscale_core::protocol::ServerMsg;
+use eduscale_core::code::{Checker, Judgement, Language, Limits, TestCase};
+use eduscale_core::protocol::{ErrorCode, ServerMsg};
+use eduscale_runner::RunError;
+use eduscale_runner::queue::Executor;
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Submissions one player may have waiting; more are refused as busy.
 const MAX_QUEUED: usize = 64;
+
+/// How long a submission waits out a full runner before it is given up (and
+/// left pending, for the player to submit again).
+const SUBMISSION_PATIENCE: Duration = Duration::from_secs(60);
+/// The same for a run of the visible tests: someone is looking at the button.
+const RUN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Judges `source` on `tests`, waiting out "busy" (what the runner's queue
+/// answers when every place is taken) for up to `patience`.
+///
+/// A battle's submissions are already queued per player, one judged at a time,
+/// so under load the runner's queue fills with other players' work; bouncing a
+/// recorded submission then would make the player resubmit into the same full
+/// queue. The retries wait outside the queue, at the delay it suggests plus a
+/// random half of it, so that waiters do not all come back at once.
+async fn judge_patiently(
+    runner: &dyn Executor,
+    user: Uuid,
+    (language, source): (Language, &str),
+    tests: &[TestCase],
+    (checker, limits): (&Checker, Limits),
+    patience: Duration,
+) -> Result<Judgement, RunError> {
+    let started = Instant::now();
+    let user = user.to_string();
+    loop {
+        let judged =
+            eduscale_runner::judge::judge(runner, &user, language, source, tests, checker, limits)
+                .await;
+        match judged {
+            Err(RunError::Busy { retry_after }) if started.elapsed() + retry_after < patience => {
+                metrics::counter!("arena_judging_busy_retries_total").increment(1);
+                let wait = retry_after.mul_f64(1.0 + rand::random::<f64>() / 2.0);
+                tokio::time::sleep(wait).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// A stored submission waiting for its turn.
 pub(super) struct Queued {
@@ -67,14 +109,13 @@ impl Actor {
                 .filter(|t| t.visible)
                 .cloned()
                 .collect();
-            let judged = eduscale_runner::judge::judge(
+            let judged = judge_patiently(
                 &*shared.runner,
-                &user.to_string(),
-                language,
-                &source,
+                user,
+                (language, &source),
                 &visible,
-                &problem.challenge.checker,
-                problem.challenge.limits,
+                (&problem.challenge.checker, problem.challenge.limits),
+                RUN_PATIENCE,
             )
             .await;
             let passed = match judged {
@@ -94,6 +135,17 @@ impl Actor {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "a battle run failed");
+                    // The player pressed Run: they hear why nothing came back.
+                    shared
+                        .hub
+                        .send_to(
+                            user,
+                            ServerMsg::Error {
+                                code: ErrorCode::Unavailable,
+                                message: format!("your run could not be judged: {e}"),
+                            },
+                        )
+                        .await;
                     None
                 }
             };
@@ -217,14 +269,13 @@ impl Actor {
         let shared = self.shared.clone();
         let me = self.me.clone();
         tokio::spawn(async move {
-            let judged = eduscale_runner::judge::judge(
+            let judged = judge_patiently(
                 &*shared.runner,
-                &user.to_string(),
-                language,
-                &source,
+                user,
+                (language, &source),
                 &problem.tests,
-                &problem.challenge.checker,
-                problem.challenge.limits,
+                (&problem.challenge.checker, problem.challenge.limits),
+                SUBMISSION_PATIENCE,
             )
             .await;
             let hidden = match judged {
@@ -258,7 +309,7 @@ impl Actor {
             self.tell(
                 user,
                 ServerMsg::Error {
-                    code: eduscale_core::protocol::ErrorCode::Unavailable,
+                    code: ErrorCode::Unavailable,
                     message: "your submission could not be judged right now; submit again".into(),
                 },
             )
@@ -300,5 +351,107 @@ impl Actor {
             Err(refusal) => self.refuse(user, refusal).await,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eduscale_core::code::{LanguageStatus, Report, Verdict};
+    use eduscale_runner::RunRequest;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A runner whose queue is full for its first `busy` calls, then prints
+    /// each program's input (so every test whose expected output is its input
+    /// passes).
+    #[derive(Debug)]
+    struct FullThenEcho {
+        busy: usize,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Executor for FullThenEcho {
+        fn languages(&self) -> Vec<LanguageStatus> {
+            Vec::new()
+        }
+        async fn execute(&self, _: &str, request: RunRequest) -> Result<Report, RunError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) < self.busy {
+                return Err(RunError::Busy {
+                    retry_after: Duration::from_millis(20),
+                });
+            }
+            Ok(Report {
+                language: request.language,
+                verdict: Verdict::Accepted,
+                exit_code: Some(0),
+                detail: None,
+                stdout: request.stdin,
+                stderr: String::new(),
+                wall_us: 1,
+                fuel: 1,
+                peak_memory_bytes: 0,
+            })
+        }
+    }
+
+    fn tests() -> Vec<TestCase> {
+        ["1", "2", "3"]
+            .into_iter()
+            .map(|n| TestCase {
+                stdin: n.into(),
+                expected: n.into(),
+                visible: false,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_full_runner_delays_a_verdict_and_does_not_lose_it() {
+        let runner = FullThenEcho {
+            busy: 3,
+            calls: AtomicUsize::new(0),
+        };
+        let judged = judge_patiently(
+            &runner,
+            Uuid::new_v4(),
+            (Language::Python, "print(input())"),
+            &tests(),
+            (&Checker::Exact, Limits::default()),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("judged once the queue had room");
+        assert_eq!(judged.verdict, Verdict::Accepted);
+        assert_eq!((judged.hidden_passed, judged.hidden_total), (3, 3));
+        assert_eq!(
+            runner.calls.load(Ordering::SeqCst),
+            3 + 3,
+            "three refusals, then each test once"
+        );
+    }
+
+    #[tokio::test]
+    async fn patience_runs_out_with_the_runner_s_own_answer() {
+        let runner = FullThenEcho {
+            busy: usize::MAX,
+            calls: AtomicUsize::new(0),
+        };
+        let started = Instant::now();
+        let judged = judge_patiently(
+            &runner,
+            Uuid::new_v4(),
+            (Language::Python, "print(input())"),
+            &tests(),
+            (&Checker::Exact, Limits::default()),
+            Duration::from_millis(200),
+        )
+        .await;
+        assert!(matches!(judged, Err(RunError::Busy { .. })), "{judged:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            runner.calls.load(Ordering::SeqCst) >= 2,
+            "it tried again before giving up"
+        );
     }
 }
