@@ -239,12 +239,7 @@ impl Redlock {
     ) -> Vec<bool> {
         let start = Instant::now();
         let ttl_ms = millis(ttl);
-        let options = Options {
-            timeout: Some(wait),
-            max_attempts: Some(1),
-            fail_fast: true,
-            ..Options::default()
-        };
+        let options = once(wait);
         let mut calls = JoinSet::new();
         for node in &self.nodes {
             for (chunk_index, chunk) in leases.chunks(EXTEND_CHUNK).enumerate() {
@@ -336,12 +331,7 @@ impl Redlock {
         F: Fn(WithOptions<Client>) -> Fut,
         Fut: Future<Output = Result<bool, Error>> + Send + 'static,
     {
-        let options = Options {
-            timeout: Some(timeout),
-            max_attempts: Some(1),
-            fail_fast: true,
-            ..Options::default()
-        };
+        let options = once(timeout);
         let mut calls = JoinSet::new();
         for node in &self.nodes {
             let call = op(node.client.with_options(&options));
@@ -407,6 +397,17 @@ async fn eval(
     all.extend(args);
     let changed: i64 = client.custom(command, all).await?;
     Ok(changed == 1)
+}
+
+/// A command's options on a lock node: written at most once, failing rather
+/// than waiting for a reconnect, answered within `timeout` or counted as a no.
+fn once(timeout: Duration) -> Options {
+    Options {
+        timeout: Some(timeout),
+        max_attempts: Some(1),
+        fail_fast: true,
+        ..Options::default()
+    }
 }
 
 /// How long the lock is ours after a vote that took `elapsed`, minus the allowance

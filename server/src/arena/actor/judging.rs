@@ -395,33 +395,43 @@ mod tests {
         }
     }
 
-    fn tests() -> Vec<TestCase> {
-        ["1", "2", "3"]
+    impl FullThenEcho {
+        fn new(busy: usize) -> FullThenEcho {
+            FullThenEcho {
+                busy,
+                calls: AtomicUsize::new(0),
+            }
+        }
+    }
+
+    /// Three hidden tests whose expected output is their input, judged with
+    /// `patience`.
+    async fn judge(runner: &FullThenEcho, patience: Duration) -> Result<Judgement, RunError> {
+        let tests: Vec<TestCase> = ["1", "2", "3"]
             .into_iter()
             .map(|n| TestCase {
                 stdin: n.into(),
                 expected: n.into(),
                 visible: false,
             })
-            .collect()
+            .collect();
+        judge_patiently(
+            runner,
+            Uuid::new_v4(),
+            (Language::Python, "print(input())"),
+            &tests,
+            (&Checker::Exact, Limits::default()),
+            patience,
+        )
+        .await
     }
 
     #[tokio::test]
     async fn a_full_runner_delays_a_verdict_and_does_not_lose_it() {
-        let runner = FullThenEcho {
-            busy: 3,
-            calls: AtomicUsize::new(0),
-        };
-        let judged = judge_patiently(
-            &runner,
-            Uuid::new_v4(),
-            (Language::Python, "print(input())"),
-            &tests(),
-            (&Checker::Exact, Limits::default()),
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("judged once the queue had room");
+        let runner = FullThenEcho::new(3);
+        let judged = judge(&runner, Duration::from_secs(5))
+            .await
+            .expect("judged once the queue had room");
         assert_eq!(judged.verdict, Verdict::Accepted);
         assert_eq!((judged.hidden_passed, judged.hidden_total), (3, 3));
         assert_eq!(
@@ -433,20 +443,9 @@ mod tests {
 
     #[tokio::test]
     async fn patience_runs_out_with_the_runner_s_own_answer() {
-        let runner = FullThenEcho {
-            busy: usize::MAX,
-            calls: AtomicUsize::new(0),
-        };
+        let runner = FullThenEcho::new(usize::MAX);
         let started = Instant::now();
-        let judged = judge_patiently(
-            &runner,
-            Uuid::new_v4(),
-            (Language::Python, "print(input())"),
-            &tests(),
-            (&Checker::Exact, Limits::default()),
-            Duration::from_millis(200),
-        )
-        .await;
+        let judged = judge(&runner, Duration::from_millis(200)).await;
         assert!(matches!(judged, Err(RunError::Busy { .. })), "{judged:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(
