@@ -74,23 +74,20 @@ static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-static FENCED_SET: LazyLock<Script> = LazyLock::new(|| {
+/// Sets the log's last seq if `ARGV[1]` is the current epoch.
+static SET_SEQ: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(
         r#"
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-        if ARGV[4] == '' then
-            redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-        else
-            redis.call('SET', KEYS[2], ARGV[2])
-        end
+        redis.call('SET', KEYS[2], ARGV[2])
         return 1
         "#,
     )
 });
 
-/// [`FENCED_SET`] of the owner key for many battles: `KEYS` in pairs (epoch
-/// key, owner key), `ARGV` the epochs then the instance and the TTL; one answer
-/// (1 refreshed, 0 fenced) per battle.
+/// Refreshes the owner key of many battles, each only while its epoch is
+/// current: `KEYS` in pairs (epoch key, owner key), `ARGV` the epochs then the
+/// instance and the TTL; one answer (1 refreshed, 0 fenced) per battle.
 static REFRESH_OWNERS: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(
         r#"
@@ -250,27 +247,11 @@ pub async fn forget_owner(
 /// Sets the log's last seq (after a rebuild) while `epoch` is current.
 pub async fn set_seq(redis: &Redis, battle: u64, epoch: i64, seq: u64) -> Result<bool, Error> {
     let keys = Keys::new(&redis.prefix, battle);
-    fenced_set(redis, &keys.epoch, epoch, &keys.seq, &seq.to_string(), None).await
-}
-
-async fn fenced_set(
-    redis: &Redis,
-    epoch_key: &str,
-    epoch: i64,
-    key: &str,
-    value: &str,
-    ttl_ms: Option<u64>,
-) -> Result<bool, Error> {
-    let set: i64 = FENCED_SET
+    let set: i64 = SET_SEQ
         .evalsha_with_reload(
             redis.pool.next(),
-            vec![epoch_key.to_owned(), key.to_owned()],
-            vec![
-                Value::from(epoch),
-                Value::from(value),
-                Value::from(ttl_ms.unwrap_or(0) as i64),
-                Value::from(if ttl_ms.is_some() { "" } else { "persist" }),
-            ],
+            vec![keys.epoch, keys.seq],
+            vec![Value::from(epoch), Value::from(seq as i64)],
         )
         .await?;
     Ok(set == 1)

@@ -45,15 +45,8 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
     return redis.call("DEL", KEYS[1])
 end
 return 0"#;
-/// Resets the TTL only if the key still holds our token.
-const EXTEND_SCRIPT: &str = r#"
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-    return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-return 0"#;
-
-/// [`EXTEND_SCRIPT`] over many keys: `KEYS[i]` with token `ARGV[i]`, the TTL last;
-/// one answer (1 extended, 0 not) per key.
+/// Resets the TTL of each key that still holds our token: `KEYS[i]` with token
+/// `ARGV[i]`, the TTL last; one answer (1 extended, 0 not) per key.
 const EXTEND_ALL_SCRIPT: &str = r#"
 local ttl = ARGV[#ARGV]
 local out = {}
@@ -199,30 +192,10 @@ impl Redlock {
     /// Pushes the lease's end to `ttl` from now; `false` if the lease was lost or
     /// a majority did not agree in time, and then `lease` is left as it was.
     pub async fn extend(&self, lease: &mut Lease, ttl: Duration) -> bool {
-        let start = Instant::now();
-        if start >= lease.valid_until {
-            return false;
-        }
-        let ttl_ms = millis(ttl);
-        let votes = self
-            .on_every_node(node_timeout(ttl), "extend", {
-                let (key, token) = (lease.key.clone(), lease.token.clone());
-                move |client| {
-                    let args = vec![Value::from(token.clone()), Value::from(ttl_ms)];
-                    eval(client, EXTEND_SCRIPT, key.clone(), args)
-                }
-            })
-            .await;
-        // Nodes that did not extend still count down the old TTL: past the old
-        // end, a majority may already have let the key go.
-        let in_time = Instant::now() < lease.valid_until;
-        match validity(ttl, start.elapsed()) {
-            Some(valid) if votes >= self.quorum && in_time => {
-                lease.valid_until = start + valid;
-                true
-            }
-            _ => false,
-        }
+        self.extend_all(std::slice::from_mut(lease), ttl, node_timeout(ttl))
+            .await
+            .first()
+            .is_some_and(|extended| *extended)
     }
 
     /// Extends every lease in `leases` to `ttl` from now, with one script per
