@@ -107,9 +107,10 @@ static REFRESH_OWNERS: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// How many battles one [`REFRESH_OWNERS`] call carries (a script runs alone
-/// on the server: about a millisecond of its time).
-const REFRESH_CHUNK: usize = 1_000;
+/// How many battles one batched call ([`REFRESH_OWNERS`], an MGET) carries:
+/// Redis serves one command at a time, so a call is kept to about a
+/// millisecond of its time.
+const PER_CALL: usize = 1_000;
 
 static FORGET: LazyLock<Script> = LazyLock::new(|| {
     Script::from_lua(
@@ -194,7 +195,7 @@ pub async fn refresh_owners(
 ) -> Result<Vec<bool>, Error> {
     let instance = instance.to_string();
     let mut kept = Vec::with_capacity(owned.len());
-    for chunk in owned.chunks(REFRESH_CHUNK) {
+    for chunk in owned.chunks(PER_CALL) {
         let mut keys = Vec::with_capacity(2 * chunk.len());
         for (battle, _) in chunk {
             let k = Keys::new(&redis.prefix, *battle);
@@ -215,7 +216,7 @@ pub async fn refresh_owners(
 /// The owners of `battles` now, in order (`None`: nobody holds it).
 pub async fn owners(redis: &Redis, battles: &[u64]) -> Result<Vec<Option<Uuid>>, Error> {
     let mut found = Vec::with_capacity(battles.len());
-    for chunk in battles.chunks(REFRESH_CHUNK) {
+    for chunk in battles.chunks(PER_CALL) {
         let keys: Vec<String> = chunk
             .iter()
             .map(|b| Keys::new(&redis.prefix, *b).owner)
