@@ -207,27 +207,15 @@ pub(crate) async fn deliver(
 }
 
 /// Listens on this instance's channel for moves forwarded to battles it owns.
-///
-/// On a subscriber connection of its own: the shared one carries every delta
-/// of every battle, and its broadcast keeps the last 8,192 messages for each
-/// listener. Delivering a move may wait (a full mailbox, taking a battle), and
-/// while it waited the deltas pushed the moves out: thousands were lost when
-/// 10,000 sockets closed at once. Here only moves queue behind a slow one.
 pub(crate) async fn listen(shared: &Arc<Shared>) -> Result<(), fred::error::Error> {
     let channel = log::instance_channel(&shared.redis.prefix, shared.instance);
-    let subscriber = shared.redis.subscriber.clone_new();
-    subscriber.init().await?;
-    let _resubscribe = subscriber.manage_subscriptions();
-    let mut messages = subscriber.message_rx();
-    subscriber.subscribe(channel.clone()).await?;
+    let mut messages = shared.redis.subscriber.message_rx();
+    shared.redis.subscriber.subscribe(channel.clone()).await?;
     let weak = Arc::downgrade(shared);
     tokio::spawn(async move {
         loop {
             let received = messages.recv().await;
-            let Some(shared) = weak.upgrade() else {
-                let _ = subscriber.quit().await;
-                break;
-            };
+            let Some(shared) = weak.upgrade() else { break };
             match received {
                 Ok(message) if *message.channel == *channel => {
                     let Some(forward) = message
