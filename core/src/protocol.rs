@@ -272,6 +272,34 @@ pub fn encode<T: Serialize>(msg: &T, encoding: Encoding) -> Frame {
     }
 }
 
+/// `ServerMsg::BattleDelta`'s place among the messages: what postcard writes
+/// before the delta (one byte, as a varint under 128).
+const BATTLE_DELTA_INDEX: u32 = 4;
+
+/// `ServerMsg::BattleDelta` by reference: the server sends each delta to
+/// thousands of sockets and encodes it without copying it into a message.
+struct DeltaMsg<'a>(&'a Delta);
+
+impl Serialize for DeltaMsg<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_variant("ServerMsg", BATTLE_DELTA_INDEX, "battle_delta", self.0)
+    }
+}
+
+/// Encodes `ServerMsg::BattleDelta(delta)` for a socket speaking `encoding`.
+pub fn encode_delta(delta: &Delta, encoding: Encoding) -> Frame {
+    encode(&DeltaMsg(delta), encoding)
+}
+
+/// The binary frame of `ServerMsg::BattleDelta(delta)` from `delta`'s own
+/// postcard encoding (as the arena publishes it), without decoding it again.
+pub fn delta_frame(delta_postcard: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(1 + delta_postcard.len());
+    frame.push(BATTLE_DELTA_INDEX as u8);
+    frame.extend_from_slice(delta_postcard);
+    frame
+}
+
 /// Decodes one frame from a socket speaking `encoding`.
 pub fn decode<T: for<'de> Deserialize<'de>>(
     frame: &Frame,
@@ -298,6 +326,32 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delta_encoded_by_reference_is_the_message_s_own_encoding() {
+        let delta = Delta {
+            battle: 9,
+            seq: 300,
+            ops: vec![crate::battle::Op::Edit {
+                player: 1,
+                edit: TextEdit {
+                    at: 2,
+                    delete: 1,
+                    insert: "é\n".into(),
+                },
+            }],
+            state_hash: crate::battle::StateHash(u64::MAX - 3),
+        };
+        let msg = ServerMsg::BattleDelta(delta.clone());
+        for encoding in [Encoding::Binary, Encoding::Json] {
+            assert_eq!(encode_delta(&delta, encoding), encode(&msg, encoding));
+        }
+        let published = postcard::to_allocvec(&delta).expect("encodes");
+        assert_eq!(
+            Frame::Binary(delta_frame(&published)),
+            encode(&msg, Encoding::Binary)
+        );
+    }
 
     #[test]
     fn bots_speak_plain_json() {

@@ -9,6 +9,7 @@
 
 use super::BattleState;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::RefCell;
 use std::fmt;
 
 /// The hash of a battle's state after a delta.
@@ -18,10 +19,20 @@ pub struct StateHash(pub u64);
 impl StateHash {
     /// The hash of `state`.
     pub fn of(state: &BattleState) -> StateHash {
-        // Encoding a state cannot fail: it holds strings, numbers, options and
-        // vectors only. An empty buffer would just make the hash disagree.
-        let bytes = postcard::to_allocvec(state).unwrap_or_default();
-        StateHash(xxhash_rust::xxh3::xxh3_64(&bytes))
+        // Every copy hashes after every delta (the owner, each instance's
+        // follower, each browser): one buffer per thread, not an allocation each.
+        thread_local! {
+            static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        BUFFER.with_borrow_mut(|buffer| {
+            buffer.clear();
+            // Encoding a state cannot fail: it holds strings, numbers, options
+            // and vectors only. An empty buffer would just make the hash disagree.
+            let bytes = postcard::to_extend(state, std::mem::take(buffer)).unwrap_or_default();
+            let hash = StateHash(xxhash_rust::xxh3::xxh3_64(&bytes));
+            *buffer = bytes;
+            hash
+        })
     }
 }
 
