@@ -3,10 +3,10 @@
 //! them to.
 //!
 //! Following a battle here (rather than asking its owner) means a socket that
-//! connects or reconnects is caught up without a round trip: from the recent
-//! deltas, which mirror the tail of the battle's Redis log (the same length),
-//! or with a snapshot of the copy when the log no longer reaches back far
-//! enough. The copy is checked with the same `apply` and hash as the browser's,
+//! connects or reconnects is caught up without asking the owner: from the
+//! last few deltas, kept at hand; from the battle's log in Redis when it fell
+//! further behind; or with a snapshot of the copy when the log no longer
+//! reaches back far enough. The copy is checked with the same `apply` and hash as the browser's,
 //! so an instance that missed a delta notices and reloads from the log.
 //!
 //! Each delta is encoded once per instance, not once per socket: sockets get an
@@ -15,31 +15,41 @@
 //! to resync, and nothing else waits for it.
 
 use super::{Shared, log, store};
+use crate::redis::Heard;
 use axum::extract::ws::{Message, Utf8Bytes};
 use eduscale_core::battle::{ApplyError, BattleState, Delta, apply};
-use eduscale_core::protocol::{self, Encoding, Frame, ServerMsg};
-use fred::prelude::*;
+use eduscale_core::protocol::{self, Encoding, Frame};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// A message for many sockets, encoded at most once per encoding.
+/// A delta for many sockets, encoded at most once per encoding.
 #[derive(Debug)]
 pub struct Outgoing {
-    /// The message.
-    pub msg: ServerMsg,
+    /// The delta.
+    pub delta: Arc<Delta>,
     binary: OnceLock<fred::bytes::Bytes>,
     json: OnceLock<Utf8Bytes>,
 }
 
 impl Outgoing {
-    /// Wraps `msg`.
-    pub fn new(msg: ServerMsg) -> Arc<Outgoing> {
+    /// Wraps `delta`, whose binary frame is built on first use.
+    pub fn new(delta: Arc<Delta>) -> Arc<Outgoing> {
         Arc::new(Outgoing {
-            msg,
+            delta,
             binary: OnceLock::new(),
+            json: OnceLock::new(),
+        })
+    }
+
+    /// Wraps `delta` as published: `published` is its postcard encoding, which
+    /// the binary frame carries as it is.
+    fn published(delta: Arc<Delta>, published: &[u8]) -> Arc<Outgoing> {
+        Arc::new(Outgoing {
+            delta,
+            binary: OnceLock::from(fred::bytes::Bytes::from(protocol::delta_frame(published))),
             json: OnceLock::new(),
         })
     }
@@ -49,7 +59,7 @@ impl Outgoing {
         match encoding {
             Encoding::Binary => Message::Binary(
                 self.binary
-                    .get_or_init(|| match protocol::encode(&self.msg, encoding) {
+                    .get_or_init(|| match protocol::encode_delta(&self.delta, encoding) {
                         Frame::Binary(b) => b.into(),
                         Frame::Text(t) => t.into_bytes().into(),
                     })
@@ -57,7 +67,7 @@ impl Outgoing {
             ),
             Encoding::Json => Message::Text(
                 self.json
-                    .get_or_init(|| match protocol::encode(&self.msg, encoding) {
+                    .get_or_init(|| match protocol::encode_delta(&self.delta, encoding) {
                         Frame::Text(t) => t.into(),
                         Frame::Binary(_) => Utf8Bytes::default(),
                     })
@@ -89,8 +99,14 @@ impl Outbox {
 }
 
 enum Follower {
-    /// Being loaded; deltas that arrive meanwhile wait here.
-    Loading(Vec<Delta>),
+    /// Being loaded; deltas that arrive meanwhile wait in `pending`. `stale`
+    /// is the copy that fell out of step, if any: the loader first tries to
+    /// bring it up to date from the battle's log, which costs one Redis read
+    /// instead of reading the whole battle back from PostgreSQL.
+    Loading {
+        pending: Vec<Delta>,
+        stale: Option<Stale>,
+    },
     /// In step.
     Ready {
         state: Box<BattleState>,
@@ -98,17 +114,30 @@ enum Follower {
     },
 }
 
+/// A copy that missed a delta, with its recent deltas.
+type Stale = (Box<BattleState>, VecDeque<Arc<Delta>>);
+
 struct Room {
     follower: Follower,
     public: bool,
     watchers: Vec<Outbox>,
 }
 
+/// How many of its latest deltas a battle's copy keeps at hand: a socket that
+/// fell further behind is caught up from the battle's log in Redis. (Keeping
+/// the log's whole length here cost 150 KB per battle per instance.)
+const RECENT: usize = 32;
+
 /// Every followed battle on this instance.
 #[derive(Default)]
 pub(crate) struct Rooms {
     /// std Mutex: never held across an await.
     map: Mutex<HashMap<u64, Room>>,
+    /// The battles each connection follows here, so that a socket that closes
+    /// is taken out of its rooms without a walk over every room (10,000
+    /// sockets closing at once each walked 5,000 rooms, holding up the relay).
+    /// Locked after `map`, never before.
+    by_conn: Mutex<HashMap<u64, Vec<u64>>>,
 }
 
 /// What a socket gets when it starts following.
@@ -149,7 +178,7 @@ impl Rooms {
             .iter()
             .filter(|(_, room)| match &room.follower {
                 Follower::Ready { state, .. } => !state.is_finished(),
-                Follower::Loading(_) => false,
+                Follower::Loading { .. } => false,
             })
             .map(|(id, _)| *id)
             .collect()
@@ -162,7 +191,7 @@ impl Rooms {
             .get(&battle)
             .is_some_and(|room| match &room.follower {
                 Follower::Ready { state, .. } => state.player_index(&who).is_some(),
-                Follower::Loading(_) => false,
+                Follower::Loading { .. } => false,
             })
     }
 
@@ -174,7 +203,7 @@ impl Rooms {
         };
         let players: Vec<String> = match &room.follower {
             Follower::Ready { state, .. } => state.players.iter().map(|p| p.user.clone()).collect(),
-            Follower::Loading(_) => Vec::new(),
+            Follower::Loading { .. } => Vec::new(),
         };
         let mine = room.watchers.iter().filter(|w| w.user == user).count() as u32;
         let spectators = room
@@ -185,30 +214,53 @@ impl Rooms {
         (mine, spectators)
     }
 
-    fn on_delta(&self, shared: &Arc<Shared>, delta: Delta) {
+    /// Applies a published delta (`bytes` its encoding) to the copy of its
+    /// battle, and offers it to the battle's sockets here.
+    fn on_delta(&self, shared: &Arc<Shared>, delta: Delta, bytes: &[u8]) {
         let battle = delta.battle;
         let mut map = self.lock();
         let Some(room) = map.get_mut(&battle) else {
             return;
         };
         match &mut room.follower {
-            Follower::Loading(pending) => pending.push(delta),
+            Follower::Loading { pending, .. } => pending.push(delta),
             Follower::Ready { state, recent } => match apply(state, &delta) {
                 Ok(()) => {
                     let delta = Arc::new(delta);
                     recent.push_back(delta.clone());
-                    while recent.len() > log::LOG_LEN as usize {
+                    while recent.len() > RECENT {
                         recent.pop_front();
                     }
-                    let msg = Outgoing::new(ServerMsg::BattleDelta((*delta).clone()));
+                    let msg = Outgoing::published(delta, bytes);
                     for watcher in &room.watchers {
                         watcher.offer(&msg);
                     }
                 }
                 Err(ApplyError::Duplicate { .. }) => {}
                 Err(e) => {
-                    tracing::warn!(battle, error = %e, "this instance's copy of a battle is out of step; reloading");
-                    room.follower = Follower::Loading(vec![delta]);
+                    if matches!(e, ApplyError::Gap { .. }) {
+                        tracing::debug!(battle, error = %e, "this instance's copy of a battle missed a delta; catching up");
+                    } else {
+                        tracing::warn!(battle, error = %e, "this instance's copy of a battle is out of step; reloading");
+                    }
+                    let stale = match std::mem::replace(
+                        &mut room.follower,
+                        Follower::Loading {
+                            pending: vec![delta],
+                            stale: None,
+                        },
+                    ) {
+                        // Only a copy that merely fell behind is worth catching up.
+                        Follower::Ready { state, recent }
+                            if matches!(e, ApplyError::Gap { .. }) =>
+                        {
+                            Some((state, recent))
+                        }
+                        _ => None,
+                    };
+                    if let Follower::Loading { stale: slot, .. } = &mut room.follower {
+                        *slot = stale;
+                    }
                     let shared = shared.clone();
                     tokio::spawn(async move {
                         if let Err(e) = load(&shared, battle).await {
@@ -225,25 +277,47 @@ impl Rooms {
     pub(crate) fn remove(&self, conn: u64, user: Uuid, battle: Option<u64>) -> Vec<(u64, bool)> {
         let who = user.to_string();
         let mut map = self.lock();
-        let mut left = Vec::new();
-        for (id, room) in map.iter_mut() {
-            if battle.is_some_and(|b| b != *id) {
-                continue;
+        let battles = {
+            let mut followed = self.conns();
+            match battle {
+                None => followed.remove(&conn).unwrap_or_default(),
+                Some(battle) => {
+                    let Some(battles) = followed.get_mut(&conn) else {
+                        return Vec::new();
+                    };
+                    battles.retain(|b| *b != battle);
+                    if battles.is_empty() {
+                        followed.remove(&conn);
+                    }
+                    vec![battle]
+                }
             }
+        };
+        let mut left = Vec::new();
+        for id in battles {
+            let Some(room) = map.get_mut(&id) else {
+                continue;
+            };
             let before = room.watchers.len();
             room.watchers.retain(|w| w.conn != conn);
             if room.watchers.len() != before
                 && let Follower::Ready { state, .. } = &room.follower
                 && !state.is_finished()
             {
-                left.push((*id, state.player_index(&who).is_some()));
+                left.push((id, state.player_index(&who).is_some()));
+            }
+            // Forget a battle nobody here follows any more.
+            if room.watchers.is_empty() && matches!(room.follower, Follower::Ready { .. }) {
+                map.remove(&id);
             }
         }
-        // Forget battles nobody here follows any more.
-        map.retain(|_, room| {
-            !room.watchers.is_empty() || matches!(room.follower, Follower::Loading(_))
-        });
         left
+    }
+
+    fn conns(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Vec<u64>>> {
+        self.by_conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether this instance's copy of `battle` is finished.
@@ -252,14 +326,131 @@ impl Rooms {
             .get(&battle)
             .is_some_and(|room| match &room.follower {
                 Follower::Ready { state, .. } => state.is_finished(),
-                Follower::Loading(_) => false,
+                Follower::Loading { .. } => false,
             })
     }
 }
 
-/// Loads (or reloads) this instance's copy of `battle` from PostgreSQL and the
-/// log, then applies what arrived meanwhile.
+/// Loads (or reloads) this instance's copy of `battle`, then applies what
+/// arrived meanwhile. A copy that only fell behind is caught up from the log;
+/// otherwise it is read back from PostgreSQL and the log.
 async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
+    let stale = match shared.rooms.lock().get_mut(&battle) {
+        Some(Room {
+            follower: Follower::Loading { stale, .. },
+            ..
+        }) => stale.take(),
+        _ => None,
+    };
+    let caught_up = match stale {
+        Some(stale) => catch_up_from_log(shared, battle, stale).await,
+        None => None,
+    };
+    // The deltas the copy was missing, for the sockets here, which missed them too.
+    let (mut state, mut recent, missed, public) = match caught_up {
+        Some((state, recent, missed)) => (state, recent, missed, None),
+        None => {
+            let (state, recent, public) = read_back(shared, battle).await?;
+            (state, recent, Vec::new(), Some(public))
+        }
+    };
+    let mut map = shared.rooms.lock();
+    let room = match (map.get_mut(&battle), public) {
+        (Some(room), _) => room,
+        (None, Some(public)) => map.entry(battle).or_insert(Room {
+            follower: Follower::Loading {
+                pending: Vec::new(),
+                stale: None,
+            },
+            public,
+            watchers: Vec::new(),
+        }),
+        // Caught up, but every socket here left meanwhile.
+        (None, None) => return Ok(()),
+    };
+    if let Some(public) = public {
+        room.public = public;
+    }
+    let pending = match std::mem::replace(
+        &mut room.follower,
+        Follower::Loading {
+            pending: Vec::new(),
+            stale: None,
+        },
+    ) {
+        Follower::Loading { pending, .. } => pending,
+        Follower::Ready { .. } => Vec::new(),
+    };
+    for delta in missed {
+        let msg = Outgoing::new(delta);
+        for watcher in &room.watchers {
+            watcher.offer(&msg);
+        }
+    }
+    for delta in pending {
+        match apply(&mut state, &delta) {
+            Ok(()) => {
+                // Sockets already here missed these while the copy reloaded.
+                let delta = Arc::new(delta);
+                let msg = Outgoing::new(delta.clone());
+                for watcher in &room.watchers {
+                    watcher.offer(&msg);
+                }
+                recent.push_back(delta);
+            }
+            Err(ApplyError::Duplicate { .. }) => {}
+            Err(e) => {
+                // Published after our read of the log but with a gap: read again.
+                map.remove(&battle);
+                return Err(WatchError::Unavailable(e.to_string()));
+            }
+        }
+    }
+    while recent.len() > RECENT {
+        recent.pop_front();
+    }
+    room.follower = Follower::Ready {
+        state: Box::new(state),
+        recent,
+    };
+    Ok(())
+}
+
+/// Brings a copy that fell behind up to date from the log: the copy, its
+/// recent deltas, and the ones it had missed; none if the log no longer
+/// reaches back to it.
+async fn catch_up_from_log(
+    shared: &Shared,
+    battle: u64,
+    (mut state, mut recent): Stale,
+) -> Option<(BattleState, VecDeque<Arc<Delta>>, Vec<Arc<Delta>>)> {
+    let (deltas, covered) = log::read_after(&shared.redis, battle, state.seq)
+        .await
+        .ok()?;
+    if !covered {
+        return None;
+    }
+    let mut missed = Vec::with_capacity(deltas.len());
+    for delta in deltas {
+        match apply(&mut state, &delta) {
+            Ok(()) => {
+                let delta = Arc::new(delta);
+                recent.push_back(delta.clone());
+                missed.push(delta);
+            }
+            Err(ApplyError::Duplicate { .. }) => {}
+            Err(_) => return None,
+        }
+    }
+    Some((*state, recent, missed))
+}
+
+/// Reads `battle` back from PostgreSQL and the log: its state, its recent
+/// deltas, and whether it is public.
+async fn read_back(
+    shared: &Shared,
+    battle: u64,
+) -> Result<(BattleState, VecDeque<Arc<Delta>>, bool), WatchError> {
     let unavailable = |e: &dyn std::fmt::Display| WatchError::Unavailable(e.to_string());
     let Some(row) = store::find(&shared.db, battle)
         .await
@@ -278,48 +469,17 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
         .map_err(|e| unavailable(&e))?;
     for delta in stored.into_iter().chain(logged) {
         match apply(&mut state, &delta) {
-            Ok(()) => recent.push_back(Arc::new(delta)),
+            Ok(()) => {
+                recent.push_back(Arc::new(delta));
+                if recent.len() > RECENT {
+                    recent.pop_front();
+                }
+            }
             Err(ApplyError::Duplicate { .. }) => {}
             Err(e) => return Err(unavailable(&e)),
         }
     }
-    while recent.len() > log::LOG_LEN as usize {
-        recent.pop_front();
-    }
-    let mut map = shared.rooms.lock();
-    let room = map.entry(battle).or_insert_with(|| Room {
-        follower: Follower::Loading(Vec::new()),
-        public: row.settings.public,
-        watchers: Vec::new(),
-    });
-    room.public = row.settings.public;
-    let pending = match std::mem::replace(&mut room.follower, Follower::Loading(Vec::new())) {
-        Follower::Loading(pending) => pending,
-        Follower::Ready { .. } => Vec::new(),
-    };
-    for delta in pending {
-        match apply(&mut state, &delta) {
-            Ok(()) => {
-                // Sockets already here missed these while the copy reloaded.
-                let msg = Outgoing::new(ServerMsg::BattleDelta(delta.clone()));
-                for watcher in &room.watchers {
-                    watcher.offer(&msg);
-                }
-                recent.push_back(Arc::new(delta));
-            }
-            Err(ApplyError::Duplicate { .. }) => {}
-            Err(e) => {
-                // Published after our read of the log but with a gap: read again.
-                map.remove(&battle);
-                return Err(unavailable(&e));
-            }
-        }
-    }
-    room.follower = Follower::Ready {
-        state: Box::new(state),
-        recent,
-    };
-    Ok(())
+    Ok((state, recent, row.settings.public))
 }
 
 /// Starts following `battle` for `outbox`: what it missed, then every delta.
@@ -330,88 +490,159 @@ pub(crate) async fn watch(
     outbox: Outbox,
     allowed: impl Fn(bool) -> bool,
 ) -> Result<CatchUp, WatchError> {
+    let mut outbox = Some(outbox);
     for _ in 0..100 {
-        let must_load = {
+        let step = {
             let mut map = shared.rooms.lock();
             match map.get_mut(&battle) {
                 None => {
                     map.insert(
                         battle,
                         Room {
-                            follower: Follower::Loading(Vec::new()),
+                            follower: Follower::Loading {
+                                pending: Vec::new(),
+                                stale: None,
+                            },
                             public: false,
                             watchers: Vec::new(),
                         },
                     );
-                    true
+                    Step::Load
                 }
                 Some(room) => match &room.follower {
-                    Follower::Loading(_) => false,
+                    Follower::Loading { .. } => Step::Wait,
                     Follower::Ready { state, recent } => {
                         if !allowed(room.public) {
                             return Err(WatchError::Forbidden);
                         }
-                        let catch_up = catch_up(state, recent, have);
+                        let plan = plan(state, recent, have);
                         // Watching again (after a gap or a resync) replaces the
                         // socket's entry: a second one would deliver every delta
                         // twice and count a spectator twice.
-                        room.watchers.retain(|w| w.conn != outbox.conn);
-                        room.watchers.push(outbox);
-                        return Ok(catch_up);
+                        // (Always there: this step ends the loop.)
+                        if let Some(outbox) = outbox.take() {
+                            room.watchers.retain(|w| w.conn != outbox.conn);
+                            let followed = &mut shared.rooms.conns();
+                            let battles = followed.entry(outbox.conn).or_default();
+                            if !battles.contains(&battle) {
+                                battles.push(battle);
+                            }
+                            room.watchers.push(outbox);
+                        }
+                        Step::Watching(plan)
                     }
                 },
             }
         };
-        if must_load {
-            if let Err(e) = load(shared, battle).await {
-                shared.rooms.lock().remove(&battle);
-                return Err(e);
+        match step {
+            Step::Watching(Plan::Ready(catch_up)) => return Ok(catch_up),
+            Step::Watching(Plan::FromLog { after, upto, state }) => {
+                return Ok(from_log(shared, battle, after, upto, state).await);
             }
-        } else {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Step::Load => {
+                if let Err(e) = load(shared, battle).await {
+                    shared.rooms.lock().remove(&battle);
+                    return Err(e);
+                }
+            }
+            Step::Wait => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
         }
     }
     Err(WatchError::Unavailable("loading took too long".into()))
 }
 
-fn catch_up(state: &BattleState, recent: &VecDeque<Arc<Delta>>, have: Option<u64>) -> CatchUp {
+/// What `watch` found under the lock.
+enum Step {
+    /// Nobody here follows the battle: load it.
+    Load,
+    /// Another socket is loading it.
+    Wait,
+    /// The socket follows it now.
+    Watching(Plan),
+}
+
+/// How a socket that starts following is caught up.
+enum Plan {
+    /// From what is at hand.
+    Ready(CatchUp),
+    /// With the deltas after `after` up to `upto` from the battle's log, or if
+    /// the log no longer reaches back so far, with `state` (the copy at `upto`).
+    FromLog {
+        after: u64,
+        upto: u64,
+        state: Box<BattleState>,
+    },
+}
+
+fn plan(state: &BattleState, recent: &VecDeque<Arc<Delta>>, have: Option<u64>) -> Plan {
     match have {
-        Some(h) if h == state.seq => CatchUp::Nothing,
-        Some(h) if h < state.seq && recent.front().is_some_and(|d| d.seq <= h + 1) => {
-            CatchUp::Deltas(recent.iter().filter(|d| d.seq > h).cloned().collect())
+        Some(h) if h == state.seq => Plan::Ready(CatchUp::Nothing),
+        Some(h) if h < state.seq && recent.front().is_some_and(|d| d.seq <= h + 1) => Plan::Ready(
+            CatchUp::Deltas(recent.iter().filter(|d| d.seq > h).cloned().collect()),
+        ),
+        Some(h) if h < state.seq => Plan::FromLog {
+            after: h,
+            upto: state.seq,
+            state: Box::new(state.clone()),
+        },
+        _ => Plan::Ready(CatchUp::Snapshot(Box::new(state.clone()))),
+    }
+}
+
+/// The deltas after `after` up to `upto` from the log, when it holds every one
+/// of them; otherwise `state`. (Deltas after `upto` are already on their way
+/// to the socket.)
+async fn from_log(
+    shared: &Shared,
+    battle: u64,
+    after: u64,
+    upto: u64,
+    state: Box<BattleState>,
+) -> CatchUp {
+    match log::read_after(&shared.redis, battle, after).await {
+        Ok((deltas, true)) => {
+            let deltas: Vec<Arc<Delta>> = deltas
+                .into_iter()
+                .take_while(|d| d.seq <= upto)
+                .map(Arc::new)
+                .collect();
+            let whole =
+                deltas.len() as u64 == upto - after && deltas.last().is_some_and(|d| d.seq == upto);
+            if whole {
+                return CatchUp::Deltas(deltas);
+            }
+            CatchUp::Snapshot(state)
         }
-        _ => CatchUp::Snapshot(Box::new(state.clone())),
+        Ok((_, false)) => CatchUp::Snapshot(state),
+        Err(e) => {
+            tracing::debug!(battle, error = %e, "could not read the log; sending a snapshot");
+            CatchUp::Snapshot(state)
+        }
     }
 }
 
 /// Relays every published delta to the rooms that follow its battle.
 pub(crate) async fn relay(shared: &Arc<Shared>) -> Result<(), fred::error::Error> {
     let channel = log::deltas_channel(&shared.redis.prefix);
-    let mut messages = shared.redis.subscriber.message_rx();
-    shared.redis.subscriber.subscribe(channel.clone()).await?;
+    // Weak: the listener lives in `shared.redis`.
     let weak: Weak<Shared> = Arc::downgrade(shared);
-    tokio::spawn(async move {
-        loop {
-            let received = messages.recv().await;
-            let Some(shared) = weak.upgrade() else { break };
-            match received {
-                Ok(message) if *message.channel == *channel => {
-                    let Some(bytes) = message.value.as_bytes() else {
-                        continue;
+    shared
+        .redis
+        .listen(channel, move |heard| {
+            let Some(shared) = weak.upgrade() else { return };
+            match heard {
+                Heard::Message(value) => {
+                    let Some(bytes) = value.as_bytes() else {
+                        return;
                     };
                     match postcard::from_bytes::<Delta>(bytes) {
-                        Ok(delta) => shared.rooms.on_delta(&shared, delta),
+                        Ok(delta) => shared.rooms.on_delta(&shared, delta, bytes),
                         Err(e) => tracing::warn!(error = %e, "unreadable battle delta"),
                     }
                 }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    // The copies notice the gap at their next delta and reload.
-                    tracing::warn!(missed, "the battle relay fell behind");
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
+                // The copies notice the gap at their next delta and reload.
+                Heard::Missed(missed) => tracing::warn!(missed, "the battle relay fell behind"),
             }
-        }
-    });
-    Ok(())
+        })
+        .await
 }

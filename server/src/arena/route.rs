@@ -11,6 +11,7 @@
 
 use super::rooms::{self, CatchUp, Outbox, WatchError};
 use super::{Arena, Shared, actor, log};
+use crate::redis::Heard;
 use eduscale_core::protocol::PlayerAction;
 use fred::bytes::Bytes;
 use fred::prelude::*;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// What sockets send a battle's owner.
@@ -146,7 +147,11 @@ pub(crate) async fn deliver(
     for attempt in 0..20u64 {
         let local = shared.actors().get(&battle).cloned();
         if let Some(tx) = local {
-            if tx.send(actor::Mail::Input(input.clone())).await.is_ok() {
+            if tx
+                .send(actor::Mail::Input(Box::new(input.clone())))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             // The actor just stopped; find the new owner.
@@ -182,13 +187,16 @@ pub(crate) async fn deliver(
                     shared
                         .owners
                         .remember(battle, owner, shared.config.lease_ttl);
-                } else if remembered.is_some() {
-                    // The owner we remembered is gone: ask Redis who is now.
-                    shared.owners.forget(battle);
-                    lookup = Lookup::Fresh;
-                    continue;
+                    return Ok(());
                 }
-                return Ok(());
+                // Nobody heard it: the owner is gone. Ask Redis who is now, and
+                // once its owner key has lapsed, take the battle.
+                shared.owners.forget(battle);
+                if remembered.is_none() {
+                    tokio::time::sleep(Duration::from_millis(25 * (attempt + 1))).await;
+                }
+                lookup = Lookup::Fresh;
+                continue;
             }
             Ok(_) => shared.owners.forget(battle),
             Err(_) => return Err(PlayError::Unavailable),
@@ -206,39 +214,44 @@ pub(crate) async fn deliver(
     Err(PlayError::Unavailable)
 }
 
+/// Forwarded moves waiting for their battle's owner here: a busy battle holds
+/// the ones behind it back, while the subscriber's reader goes on.
+const FORWARDED_QUEUE: usize = 65_536;
+
 /// Listens on this instance's channel for moves forwarded to battles it owns.
 pub(crate) async fn listen(shared: &Arc<Shared>) -> Result<(), fred::error::Error> {
     let channel = log::instance_channel(&shared.redis.prefix, shared.instance);
-    let mut messages = shared.redis.subscriber.message_rx();
-    shared.redis.subscriber.subscribe(channel.clone()).await?;
+    let (tx, mut rx) = mpsc::channel::<Forward>(FORWARDED_QUEUE);
+    shared
+        .redis
+        .listen(channel, move |heard| match heard {
+            Heard::Message(value) => {
+                let Some(forward) = value
+                    .as_bytes()
+                    .and_then(|b| postcard::from_bytes::<Forward>(b).ok())
+                else {
+                    tracing::warn!("unreadable forwarded battle move");
+                    return;
+                };
+                if let Err(mpsc::error::TrySendError::Full(forward)) = tx.try_send(forward) {
+                    tracing::warn!(
+                        battle = forward.battle,
+                        "forwarded battle moves are {FORWARDED_QUEUE} behind; dropped one"
+                    );
+                }
+            }
+            Heard::Missed(missed) => tracing::warn!(missed, "forwarded battle moves were missed"),
+        })
+        .await?;
+    // Weak: the queue's sender lives in `shared.redis`; this task ends with it.
     let weak = Arc::downgrade(shared);
     tokio::spawn(async move {
-        loop {
-            let received = messages.recv().await;
+        while let Some(forward) = rx.recv().await {
             let Some(shared) = weak.upgrade() else { break };
-            match received {
-                Ok(message) if *message.channel == *channel => {
-                    let Some(forward) = message
-                        .value
-                        .as_bytes()
-                        .and_then(|b| postcard::from_bytes::<Forward>(b).ok())
-                    else {
-                        tracing::warn!("unreadable forwarded battle move");
-                        continue;
-                    };
-                    // In order, on this task: moves must reach the owner in the
-                    // order they were made (a full mailbox holds the rest back).
-                    if let Err(e) =
-                        deliver(&shared, forward.battle, forward.input, Lookup::Fresh).await
-                    {
-                        tracing::debug!(battle = forward.battle, error = %e, "forwarded move dropped");
-                    }
-                }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "forwarded battle moves were missed");
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
+            // In order, on this task: moves must reach the owner in the order
+            // they were made (a full mailbox holds the rest back).
+            if let Err(e) = deliver(&shared, forward.battle, forward.input, Lookup::Fresh).await {
+                tracing::warn!(battle = forward.battle, error = %e, "forwarded move dropped");
             }
         }
     });

@@ -12,7 +12,7 @@
 //! behind gets `Lagged`, which the socket loop turns into a resync, so a slow
 //! tab never holds up another.
 
-use crate::redis::Redis;
+use crate::redis::{Heard, Redis};
 use eduscale_core::protocol::ServerMsg;
 use fred::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -54,31 +54,31 @@ impl Hub {
                 channel: channel.clone(),
             }),
         };
-        let mut messages = redis.subscriber.message_rx();
-        redis.subscriber.subscribe(channel.clone()).await?;
-        let relay = hub.clone();
-        tokio::spawn(async move {
-            loop {
-                match messages.recv().await {
-                    Ok(message) if *message.channel == *channel => {
-                        let text: Option<String> = message.value.convert().ok();
+        // Weak: the listener lives in `redis`, which the hub holds.
+        let relay = Arc::downgrade(&hub.inner);
+        let listening = channel.clone();
+        redis
+            .listen(channel, move |heard| {
+                let Some(inner) = relay.upgrade() else { return };
+                let relay = Hub { inner };
+                match heard {
+                    Heard::Message(value) => {
+                        let text: Option<String> = value.convert().ok();
                         match text.and_then(|t| serde_json::from_str::<Envelope>(&t).ok()) {
                             Some(envelope) => relay.deliver(envelope.user, Arc::new(envelope.msg)),
-                            None => tracing::warn!("unreadable realtime message on {channel}"),
+                            None => tracing::warn!("unreadable realtime message on {listening}"),
                         }
                     }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    Heard::Missed(missed) => {
                         tracing::warn!(
                             missed,
                             "realtime relay fell behind; asking every local socket to resync"
                         );
                         relay.resync_all();
                     }
-                    Err(broadcast::error::RecvError::Closed) => break,
                 }
-            }
-        });
+            })
+            .await?;
         Ok(hub)
     }
 

@@ -88,9 +88,10 @@ pub async fn upgrade(
         // from the loop; far too large ones end the connection at the parser.
         .max_message_size(protocol::MAX_CLIENT_FRAME_BYTES * 2)
         .max_frame_size(protocol::MAX_CLIENT_FRAME_BYTES * 2)
-        // tungstenite reserves 128 KiB per socket for reading by default: most
-        // frames here are tens of bytes, and the buffer grows for a large one.
-        .read_buffer_size(2 << 10);
+        // tungstenite reserves 128 KiB per socket for reading by default, and
+        // zero-fills it before each read: most frames here are tens of bytes,
+        // and the buffer grows for a large one.
+        .read_buffer_size(512);
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
     let arena = state.arena.clone();
@@ -161,6 +162,9 @@ pub struct Peer {
     /// The live pulse, and who asks for it (absent in tests of the loop alone).
     pub insights: Option<(Insights, User)>,
 }
+
+/// The most battle messages one write carries.
+const FLUSH_AT_MOST: usize = 32;
 
 /// How often a watched pulse is sent.
 const PULSE_EVERY: Duration = Duration::from_secs(1);
@@ -249,7 +253,14 @@ where
         lagged: lagged.clone(),
     };
     let started = Instant::now();
-    let mut idle_at = started + limits.idle;
+    // Both deadlines are timers made once. A frame moves the idle deadline by
+    // noting when it came, not by resetting the timer: at tens of thousands of
+    // messages a second, a timer made (or reset) per message was a lock on the
+    // timer wheel each time. When the timer fires it checks the note.
+    let mut heard_at = started;
+    let idle = sleep_until(started + limits.idle);
+    let session_over = sleep_until(started + limits.session);
+    tokio::pin!(idle, session_over);
     let mut heartbeat = tokio::time::interval_at(started + limits.heartbeat, limits.heartbeat);
     let mut bucket = Bucket {
         tokens: limits.burst,
@@ -275,15 +286,15 @@ where
             battle = out_rx.recv() => Event::Battle(battle),
             _ = heartbeat.tick() => Event::Heartbeat,
             _ = pulse_tick.tick(), if pulse.is_some() => Event::Pulse,
-            () = sleep_until(idle_at) => Event::Idle,
-            () = sleep_until(started + limits.session) => Event::SessionOver,
+            () = &mut idle => Event::Idle,
+            () = &mut session_over => Event::SessionOver,
         };
         let refused = match event {
             Event::Frame(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => {
                 return Ended::ByClient;
             }
             Event::Frame(Some(Ok(message))) => {
-                idle_at = Instant::now() + limits.idle;
+                heard_at = Instant::now();
                 let frame = match message {
                     Message::Text(text) => Frame::Text(text.to_string()),
                     Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
@@ -359,8 +370,20 @@ where
             }
             Event::Update(Err(broadcast::error::RecvError::Closed)) => return Ended::Shutdown,
             Event::Battle(Some(out)) => {
-                let message = out.message(encoding);
-                if !matches!(timeout(limits.send, sink.send(message)).await, Ok(Ok(()))) {
+                // What else is waiting goes in the same write: under load the
+                // outbox fills, and one flush then carries many deltas.
+                let sent = timeout(limits.send, async {
+                    sink.feed(out.message(encoding)).await?;
+                    for _ in 1..FLUSH_AT_MOST {
+                        match out_rx.try_recv() {
+                            Ok(next) => sink.feed(next.message(encoding)).await?,
+                            Err(_) => break,
+                        }
+                    }
+                    sink.flush().await
+                })
+                .await;
+                if !matches!(sent, Ok(Ok(()))) {
                     return Ended::SendFailed;
                 }
                 if lagged.swap(false, Ordering::Relaxed) {
@@ -398,6 +421,11 @@ where
                 None
             }
             Event::Idle => {
+                let due = heard_at + limits.idle;
+                if due > Instant::now() {
+                    idle.as_mut().reset(due);
+                    continue;
+                }
                 close(&mut sink, 1001, "idle", limits.send).await;
                 return Ended::Idle;
             }

@@ -11,7 +11,10 @@ use fred::prelude::*;
 use fred::types::config::ReconnectPolicy;
 use std::time::Duration;
 
+mod channels;
 pub mod redlock;
+
+pub use channels::{Channels, Heard};
 
 /// The prefix of every key and channel this deployment uses, e.g. `eduscale:`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +50,8 @@ pub struct Redis {
     pub subscriber: SubscriberClient,
     /// Where this deployment's keys live.
     pub prefix: KeyPrefix,
+    /// Who hears what the subscriber receives (see [`Redis::listen`]).
+    pub channels: Channels,
 }
 
 /// Why Redis could not be used, in words for whoever runs the server.
@@ -83,8 +88,10 @@ impl Redis {
             .with_performance_config(|p| {
                 p.default_command_timeout = Duration::from_secs(5);
                 // Every battle delta on the deployment passes through the
-                // subscriber's broadcast; 32 (the default) is lost in a burst.
-                p.broadcast_channel_capacity = 8192;
+                // subscriber's broadcast; 32 (the default) is lost in a burst,
+                // and 8,192 (half a second at 10,000 sockets) when the machine
+                // is saturated for a moment.
+                p.broadcast_channel_capacity = 32_768;
             })
             // Back off from 100 ms to 5 s, forever: Redis restarting must not kill the server.
             .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
@@ -109,10 +116,12 @@ impl Redis {
             }
         }
         let _resubscribe = subscriber.manage_subscriptions();
+        let channels = Channels::start(&subscriber);
         Ok(Self {
             pool,
             subscriber,
             prefix,
+            channels,
         })
     }
 

@@ -35,8 +35,9 @@ use uuid::Uuid;
 /// What an actor hears.
 #[derive(Debug)]
 pub enum Mail {
-    /// From a socket, here or forwarded.
-    Input(Input),
+    /// From a socket, here or forwarded. Boxed: a mailbox sets aside room for
+    /// 32 mails as soon as it is made, and every battle has one.
+    Input(Box<Input>),
     /// A submission's verdict.
     Judged {
         /// The stored submission.
@@ -398,38 +399,7 @@ impl Actor {
 
     async fn on_mail(&mut self, mail: Mail) -> Result<(), Stop> {
         match mail {
-            Mail::Input(Input::Play { user, name, action }) => self.play(user, name, action).await,
-            Mail::Input(Input::Presence {
-                user,
-                instance,
-                sockets,
-            }) => {
-                self.presence.insert((user, instance), sockets);
-                let total: u32 = self
-                    .presence
-                    .iter()
-                    .filter(|((u, _), _)| *u == user)
-                    .map(|(_, n)| n)
-                    .sum();
-                let cmd = if total == 0 {
-                    Command::Away {
-                        user: user.to_string(),
-                        now_ms: now_ms(),
-                    }
-                } else {
-                    Command::Back {
-                        user: user.to_string(),
-                    }
-                };
-                // Presence of someone who is not playing is no one's business.
-                let _ = self.commit(&cmd).await?;
-                Ok(())
-            }
-            Mail::Input(Input::Watchers { instance, count }) => {
-                self.watchers.insert(instance, count);
-                let count = self.watchers.values().sum();
-                self.commit(&Command::Spectators { count }).await.map(drop)
-            }
+            Mail::Input(input) => self.on_input(*input).await,
             Mail::Judged {
                 submission,
                 user,
@@ -454,6 +424,43 @@ impl Actor {
                 Ok(())
             }
             Mail::Fenced => Err(Stop::Fenced),
+        }
+    }
+
+    async fn on_input(&mut self, input: Input) -> Result<(), Stop> {
+        match input {
+            Input::Play { user, name, action } => self.play(user, name, action).await,
+            Input::Presence {
+                user,
+                instance,
+                sockets,
+            } => {
+                self.presence.insert((user, instance), sockets);
+                let total: u32 = self
+                    .presence
+                    .iter()
+                    .filter(|((u, _), _)| *u == user)
+                    .map(|(_, n)| n)
+                    .sum();
+                let cmd = if total == 0 {
+                    Command::Away {
+                        user: user.to_string(),
+                        now_ms: now_ms(),
+                    }
+                } else {
+                    Command::Back {
+                        user: user.to_string(),
+                    }
+                };
+                // Presence of someone who is not playing is no one's business.
+                let _ = self.commit(&cmd).await?;
+                Ok(())
+            }
+            Input::Watchers { instance, count } => {
+                self.watchers.insert(instance, count);
+                let count = self.watchers.values().sum();
+                self.commit(&Command::Spectators { count }).await.map(drop)
+            }
         }
     }
 
