@@ -6,8 +6,8 @@
 //! connects or reconnects is caught up without asking the owner: from the
 //! last few deltas, kept at hand; from the battle's log in Redis when it fell
 //! further behind; or with a snapshot of the copy when the log no longer
-//! reaches back far enough. The copy is checked with the same `apply` and hash as the browser's,
-//! so an instance that missed a delta notices and reloads from the log.
+//! reaches back far enough. The copy is checked with the same `apply` and hash
+//! as the browser's, so an instance that missed a delta notices and catches up.
 //!
 //! Each delta is encoded once per instance, not once per socket: sockets get an
 //! `Arc` of the message with its frames built on first use. A socket whose
@@ -114,8 +114,21 @@ enum Follower {
     },
 }
 
+impl Follower {
+    fn loading(pending: Vec<Delta>, stale: Option<Stale>) -> Follower {
+        Follower::Loading { pending, stale }
+    }
+}
+
 /// A copy that missed a delta, with its recent deltas.
 type Stale = (Box<BattleState>, VecDeque<Arc<Delta>>);
+
+/// Drops all but the last [`RECENT`] deltas.
+fn trim(recent: &mut VecDeque<Arc<Delta>>) {
+    while recent.len() > RECENT {
+        recent.pop_front();
+    }
+}
 
 struct Room {
     follower: Follower,
@@ -228,9 +241,7 @@ impl Rooms {
                 Ok(()) => {
                     let delta = Arc::new(delta);
                     recent.push_back(delta.clone());
-                    while recent.len() > RECENT {
-                        recent.pop_front();
-                    }
+                    trim(recent);
                     let msg = Outgoing::published(delta, bytes);
                     for watcher in &room.watchers {
                         watcher.offer(&msg);
@@ -243,24 +254,16 @@ impl Rooms {
                     } else {
                         tracing::warn!(battle, error = %e, "this instance's copy of a battle is out of step; reloading");
                     }
+                    let gap = matches!(e, ApplyError::Gap { .. });
                     let stale = match std::mem::replace(
                         &mut room.follower,
-                        Follower::Loading {
-                            pending: vec![delta],
-                            stale: None,
-                        },
+                        Follower::loading(Vec::new(), None),
                     ) {
                         // Only a copy that merely fell behind is worth catching up.
-                        Follower::Ready { state, recent }
-                            if matches!(e, ApplyError::Gap { .. }) =>
-                        {
-                            Some((state, recent))
-                        }
+                        Follower::Ready { state, recent } if gap => Some((state, recent)),
                         _ => None,
                     };
-                    if let Follower::Loading { stale: slot, .. } = &mut room.follower {
-                        *slot = stale;
-                    }
+                    room.follower = Follower::loading(vec![delta], stale);
                     let shared = shared.clone();
                     tokio::spawn(async move {
                         if let Err(e) = load(&shared, battle).await {
@@ -358,10 +361,7 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
     let room = match (map.get_mut(&battle), public) {
         (Some(room), _) => room,
         (None, Some(public)) => map.entry(battle).or_insert(Room {
-            follower: Follower::Loading {
-                pending: Vec::new(),
-                stale: None,
-            },
+            follower: Follower::loading(Vec::new(), None),
             public,
             watchers: Vec::new(),
         }),
@@ -371,13 +371,7 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
     if let Some(public) = public {
         room.public = public;
     }
-    let pending = match std::mem::replace(
-        &mut room.follower,
-        Follower::Loading {
-            pending: Vec::new(),
-            stale: None,
-        },
-    ) {
+    let pending = match std::mem::replace(&mut room.follower, Follower::loading(Vec::new(), None)) {
         Follower::Loading { pending, .. } => pending,
         Follower::Ready { .. } => Vec::new(),
     };
@@ -406,9 +400,7 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
             }
         }
     }
-    while recent.len() > RECENT {
-        recent.pop_front();
-    }
+    trim(&mut recent);
     room.follower = Follower::Ready {
         state: Box::new(state),
         recent,
@@ -471,9 +463,7 @@ async fn read_back(
         match apply(&mut state, &delta) {
             Ok(()) => {
                 recent.push_back(Arc::new(delta));
-                if recent.len() > RECENT {
-                    recent.pop_front();
-                }
+                trim(&mut recent);
             }
             Err(ApplyError::Duplicate { .. }) => {}
             Err(e) => return Err(unavailable(&e)),
@@ -499,10 +489,7 @@ pub(crate) async fn watch(
                     map.insert(
                         battle,
                         Room {
-                            follower: Follower::Loading {
-                                pending: Vec::new(),
-                                stale: None,
-                            },
+                            follower: Follower::loading(Vec::new(), None),
                             public: false,
                             watchers: Vec::new(),
                         },
