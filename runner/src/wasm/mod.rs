@@ -16,6 +16,7 @@ pub mod guest;
 mod host;
 mod preinit;
 mod preinit_js;
+mod segments;
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox, Verdict};
 use guest::{GuestSpec, SnapshotRecipe};
@@ -421,6 +422,7 @@ fn make_snapshot(
             block_on(|| preinit_js::build(engine, linker, wasm, bootstrap))??
         }
     };
+    let (snapshot, spent) = segments::drop_spent(&snapshot)?;
     let module = Module::new(engine, &snapshot)?;
     let guest = Guest {
         spec,
@@ -429,7 +431,7 @@ fn make_snapshot(
     };
     block_on(|| check_snapshot(engine, &guest))??;
     let ms = started.elapsed().as_millis() as u64;
-    tracing::info!(language = %spec.language, ms, "made a pre-initialised snapshot");
+    tracing::info!(language = %spec.language, ms, spent, "made a pre-initialised snapshot");
     Ok(module)
 }
 

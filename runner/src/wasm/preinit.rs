@@ -42,7 +42,7 @@ use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 /// Changes whenever the host's way of making a snapshot changes; with the
 /// recipe's own text and the guest's hash, it names the cached snapshot.
-const HOST_RECIPE_VERSION: &str = "eduscale-preinit-3";
+const HOST_RECIPE_VERSION: &str = "eduscale-preinit-4";
 
 /// The WASI random seed of the initialising run: a fixed one, so a recipe gives
 /// the same snapshot (the same hash secret) on every machine.
