@@ -48,7 +48,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
     );
     arena.record_events(insights.events.clone());
     Ok(AppState {
-        insights,
+        insights: Arc::new(insights),
         db: pool,
         redis,
         realtime,

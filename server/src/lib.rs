@@ -44,8 +44,9 @@ pub struct AppState {
     pub realtime: realtime::Hub,
     /// Battles: their owners here, and following them from here.
     pub arena: arena::Arena,
-    /// Events in, dashboards and the live pulse out.
-    pub insights: insights::Insights,
+    /// Events in, dashboards and the live pulse out (shared: every socket
+    /// holds it).
+    pub insights: Arc<insights::Insights>,
 }
 
 impl std::fmt::Debug for AppState {

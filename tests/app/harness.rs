@@ -98,7 +98,7 @@ impl TestApp {
         );
         arena.record_events(insights.events.clone());
         let state = AppState {
-            insights,
+            insights: Arc::new(insights),
             db,
             redis,
             realtime,

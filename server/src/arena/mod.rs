@@ -23,6 +23,7 @@ pub mod actor;
 pub mod lease;
 pub mod lobby;
 pub mod log;
+mod outbox;
 mod problems;
 pub mod ranking;
 pub mod rooms;
@@ -40,7 +41,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-pub use rooms::{Outbox, Outgoing};
+pub use outbox::Outbox;
+pub use rooms::Outgoing;
 pub use route::PlayError;
 
 /// How the arena behaves; the defaults suit production, tests shorten them.

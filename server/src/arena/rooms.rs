@@ -4,9 +4,10 @@
 //!
 //! Following a battle here (rather than asking its owner) means a socket that
 //! connects or reconnects is caught up without asking the owner: from the
-//! last few deltas, kept at hand; from the battle's log in Redis when it fell
-//! further behind; or with a snapshot of the copy when the log no longer
-//! reaches back far enough. The copy is checked with the same `apply` and hash
+//! battle's log in Redis when it fell behind, or with a snapshot of the copy
+//! when the log no longer reaches back far enough. The copy keeps no deltas of
+//! its own: at 10,000 sockets, 32 of them per battle were a sixth of the
+//! instances' memory, and a socket that fell behind costs one read of the log. The copy is checked with the same `apply` and hash
 //! as the browser's, so an instance that missed a delta notices and catches up.
 //!
 //! Each delta is encoded once per instance, not once per socket: sockets get an
@@ -14,15 +15,13 @@
 //! outbox is full misses the delta and is marked lagged; its loop then tells it
 //! to resync, and nothing else waits for it.
 
-use super::{Shared, log, store};
+use super::{Outbox, Shared, log, store};
 use crate::redis::Heard;
 use axum::extract::ws::{Message, Utf8Bytes};
 use eduscale_core::battle::{ApplyError, BattleState, Delta, apply};
 use eduscale_core::protocol::{self, Encoding, Frame};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// A delta for many sockets, encoded at most once per encoding.
@@ -77,27 +76,6 @@ impl Outgoing {
     }
 }
 
-/// Where one socket's battle messages go.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    /// The connection's id on this instance.
-    pub conn: u64,
-    /// Who is connected.
-    pub user: Uuid,
-    /// Its queue (bounded).
-    pub tx: mpsc::Sender<Arc<Outgoing>>,
-    /// Set when a message did not fit: the socket must resync.
-    pub lagged: Arc<AtomicBool>,
-}
-
-impl Outbox {
-    fn offer(&self, msg: &Arc<Outgoing>) {
-        if self.tx.try_send(msg.clone()).is_err() {
-            self.lagged.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
 enum Follower {
     /// Being loaded; deltas that arrive meanwhile wait in `pending`. `stale`
     /// is the copy that fell out of step, if any: the loader first tries to
@@ -108,10 +86,7 @@ enum Follower {
         stale: Option<Stale>,
     },
     /// In step.
-    Ready {
-        state: Box<BattleState>,
-        recent: VecDeque<Arc<Delta>>,
-    },
+    Ready { state: Box<BattleState> },
 }
 
 impl Follower {
@@ -120,26 +95,14 @@ impl Follower {
     }
 }
 
-/// A copy that missed a delta, with its recent deltas.
-type Stale = (Box<BattleState>, VecDeque<Arc<Delta>>);
-
-/// Drops all but the last [`RECENT`] deltas.
-fn trim(recent: &mut VecDeque<Arc<Delta>>) {
-    while recent.len() > RECENT {
-        recent.pop_front();
-    }
-}
+/// A copy that missed a delta.
+type Stale = Box<BattleState>;
 
 struct Room {
     follower: Follower,
     public: bool,
     watchers: Vec<Outbox>,
 }
-
-/// How many of its latest deltas a battle's copy keeps at hand: a socket that
-/// fell further behind is caught up from the battle's log in Redis. (Keeping
-/// the log's whole length here cost 150 KB per battle per instance.)
-const RECENT: usize = 32;
 
 /// Every followed battle on this instance.
 #[derive(Default)]
@@ -237,12 +200,9 @@ impl Rooms {
         };
         match &mut room.follower {
             Follower::Loading { pending, .. } => pending.push(delta),
-            Follower::Ready { state, recent } => match apply(state, &delta) {
+            Follower::Ready { state } => match apply(state, &delta) {
                 Ok(()) => {
-                    let delta = Arc::new(delta);
-                    recent.push_back(delta.clone());
-                    trim(recent);
-                    let msg = Outgoing::published(delta, bytes);
+                    let msg = Outgoing::published(Arc::new(delta), bytes);
                     for watcher in &room.watchers {
                         watcher.offer(&msg);
                     }
@@ -260,7 +220,7 @@ impl Rooms {
                         Follower::loading(Vec::new(), None),
                     ) {
                         // Only a copy that merely fell behind is worth catching up.
-                        Follower::Ready { state, recent } if gap => Some((state, recent)),
+                        Follower::Ready { state } if gap => Some(state),
                         _ => None,
                     };
                     room.follower = Follower::loading(vec![delta], stale);
@@ -350,11 +310,11 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
         None => None,
     };
     // The deltas the copy was missing, for the sockets here, which missed them too.
-    let (mut state, mut recent, missed, public) = match caught_up {
-        Some((state, recent, missed)) => (state, recent, missed, None),
+    let (mut state, missed, public) = match caught_up {
+        Some((state, missed)) => (state, missed, None),
         None => {
-            let (state, recent, public) = read_back(shared, battle).await?;
-            (state, recent, Vec::new(), Some(public))
+            let (state, public) = read_back(shared, battle).await?;
+            (state, Vec::new(), Some(public))
         }
     };
     let mut map = shared.rooms.lock();
@@ -385,12 +345,10 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
         match apply(&mut state, &delta) {
             Ok(()) => {
                 // Sockets already here missed these while the copy reloaded.
-                let delta = Arc::new(delta);
-                let msg = Outgoing::new(delta.clone());
+                let msg = Outgoing::new(Arc::new(delta));
                 for watcher in &room.watchers {
                     watcher.offer(&msg);
                 }
-                recent.push_back(delta);
             }
             Err(ApplyError::Duplicate { .. }) => {}
             Err(e) => {
@@ -400,22 +358,19 @@ async fn load(shared: &Arc<Shared>, battle: u64) -> Result<(), WatchError> {
             }
         }
     }
-    trim(&mut recent);
     room.follower = Follower::Ready {
         state: Box::new(state),
-        recent,
     };
     Ok(())
 }
 
-/// Brings a copy that fell behind up to date from the log: the copy, its
-/// recent deltas, and the ones it had missed; none if the log no longer
-/// reaches back to it.
+/// Brings a copy that fell behind up to date from the log: the copy and the
+/// deltas it had missed; none if the log no longer reaches back to it.
 async fn catch_up_from_log(
     shared: &Shared,
     battle: u64,
-    (mut state, mut recent): Stale,
-) -> Option<(BattleState, VecDeque<Arc<Delta>>, Vec<Arc<Delta>>)> {
+    mut state: Stale,
+) -> Option<(BattleState, Vec<Arc<Delta>>)> {
     let (deltas, covered) = log::read_after(&shared.redis, battle, state.seq)
         .await
         .ok()?;
@@ -425,24 +380,17 @@ async fn catch_up_from_log(
     let mut missed = Vec::with_capacity(deltas.len());
     for delta in deltas {
         match apply(&mut state, &delta) {
-            Ok(()) => {
-                let delta = Arc::new(delta);
-                recent.push_back(delta.clone());
-                missed.push(delta);
-            }
+            Ok(()) => missed.push(Arc::new(delta)),
             Err(ApplyError::Duplicate { .. }) => {}
             Err(_) => return None,
         }
     }
-    Some((*state, recent, missed))
+    Some((*state, missed))
 }
 
-/// Reads `battle` back from PostgreSQL and the log: its state, its recent
-/// deltas, and whether it is public.
-async fn read_back(
-    shared: &Shared,
-    battle: u64,
-) -> Result<(BattleState, VecDeque<Arc<Delta>>, bool), WatchError> {
+/// Reads `battle` back from PostgreSQL and the log: its state, and whether it
+/// is public.
+async fn read_back(shared: &Shared, battle: u64) -> Result<(BattleState, bool), WatchError> {
     let unavailable = |e: &dyn std::fmt::Display| WatchError::Unavailable(e.to_string());
     let Some(row) = store::find(&shared.db, battle)
         .await
@@ -452,7 +400,6 @@ async fn read_back(
         return Err(WatchError::Unknown);
     };
     let mut state = store::fresh_state(&row);
-    let mut recent = VecDeque::new();
     let stored = store::deltas_after(&shared.db, battle, 0)
         .await
         .map_err(|e| unavailable(&e))?;
@@ -461,15 +408,11 @@ async fn read_back(
         .map_err(|e| unavailable(&e))?;
     for delta in stored.into_iter().chain(logged) {
         match apply(&mut state, &delta) {
-            Ok(()) => {
-                recent.push_back(Arc::new(delta));
-                trim(&mut recent);
-            }
-            Err(ApplyError::Duplicate { .. }) => {}
+            Ok(()) | Err(ApplyError::Duplicate { .. }) => {}
             Err(e) => return Err(unavailable(&e)),
         }
     }
-    Ok((state, recent, row.settings.public))
+    Ok((state, row.settings.public))
 }
 
 /// Starts following `battle` for `outbox`: what it missed, then every delta.
@@ -498,11 +441,11 @@ pub(crate) async fn watch(
                 }
                 Some(room) => match &room.follower {
                     Follower::Loading { .. } => Step::Wait,
-                    Follower::Ready { state, recent } => {
+                    Follower::Ready { state } => {
                         if !allowed(room.public) {
                             return Err(WatchError::Forbidden);
                         }
-                        let plan = plan(state, recent, have);
+                        let plan = plan(state, have);
                         // Watching again (after a gap or a resync) replaces the
                         // socket's entry: a second one would deliver every delta
                         // twice and count a spectator twice.
@@ -561,12 +504,9 @@ enum Plan {
     },
 }
 
-fn plan(state: &BattleState, recent: &VecDeque<Arc<Delta>>, have: Option<u64>) -> Plan {
+fn plan(state: &BattleState, have: Option<u64>) -> Plan {
     match have {
         Some(h) if h == state.seq => Plan::Ready(CatchUp::Nothing),
-        Some(h) if h < state.seq && recent.front().is_some_and(|d| d.seq <= h + 1) => Plan::Ready(
-            CatchUp::Deltas(recent.iter().filter(|d| d.seq > h).cloned().collect()),
-        ),
         Some(h) if h < state.seq => Plan::FromLog {
             after: h,
             upto: state.seq,

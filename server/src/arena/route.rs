@@ -9,8 +9,8 @@
 //! watchdog does the same for battles its sockets follow, so a battle whose
 //! owner died goes on (its clock, its countdown) even when nobody moves.
 
-use super::rooms::{self, CatchUp, Outbox, WatchError};
-use super::{Arena, Shared, actor, log};
+use super::rooms::{self, CatchUp, WatchError};
+use super::{Arena, Outbox, Shared, actor, log};
 use crate::redis::Heard;
 use eduscale_core::protocol::PlayerAction;
 use fred::bytes::Bytes;

@@ -22,11 +22,11 @@ use axum::response::{IntoResponse, Response};
 use eduscale_core::protocol::{
     self, BINARY_SUBPROTOCOL, ClientMsg, Encoding, ErrorCode, Frame, JSON_SUBPROTOCOL, ServerMsg,
 };
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::time::{Instant, sleep_until, timeout};
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -94,21 +94,25 @@ pub async fn upgrade(
         .read_buffer_size(512);
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
-    let arena = state.arena.clone();
-    let insights = state.insights.clone();
-    ws.on_upgrade(move |socket: WebSocket| async move {
-        let updates = hub.subscribe(user.id);
+    let peer = Peer {
+        user: user.id,
+        name: user.display_name.clone(),
+        encoding,
+        arena: Some(state.arena.clone()),
+        insights: Some((state.insights.clone(), user)),
+    };
+    // The socket's task lives as long as the socket, so what it holds is held
+    // 10,000 times over: the upgraded socket is split before the task's future
+    // is made (an `async` block would keep a slot for it), and the peer is
+    // moved into `serve` once instead of also being kept by the block around it.
+    ws.on_upgrade(move |socket: WebSocket| {
+        let user = peer.user;
+        let updates = hub.subscribe(user);
         let (sink, stream) = socket.split();
-        let peer = Peer {
-            user: user.id,
-            name: user.display_name.clone(),
-            encoding,
-            arena: Some(arena),
-            insights: Some((insights, user.clone())),
-        };
-        let ended = serve(sink, stream, updates, peer, SocketLimits::default()).await;
-        tracing::debug!(user = %user.id, ?ended, "socket closed");
-        hub.release(user.id);
+        serve(sink, stream, updates, peer, SocketLimits::default()).map(move |ended| {
+            tracing::debug!(%user, ?ended, "socket closed");
+            hub.release(user);
+        })
     })
 }
 
@@ -160,7 +164,7 @@ pub struct Peer {
     /// Battles (absent in tests of the loop alone).
     pub arena: Option<Arena>,
     /// The live pulse, and who asks for it (absent in tests of the loop alone).
-    pub insights: Option<(Insights, User)>,
+    pub insights: Option<(Arc<Insights>, User)>,
 }
 
 /// The most battle messages one write carries.
@@ -175,7 +179,7 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 enum Event {
     Frame(Option<Result<Message, axum::Error>>),
     Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
-    Battle(Option<Arc<Outgoing>>),
+    Battle(Arc<Outgoing>),
     Heartbeat,
     Pulse,
     Idle,
@@ -244,14 +248,7 @@ where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let encoding = peer.encoding;
-    let (out_tx, mut out_rx) = mpsc::channel(limits.outbox.max(1));
-    let lagged = Arc::new(AtomicBool::new(false));
-    let outbox = Outbox {
-        conn,
-        user: peer.user,
-        tx: out_tx,
-        lagged: lagged.clone(),
-    };
+    let outbox = Outbox::new(conn, peer.user, limits.outbox);
     let started = Instant::now();
     // Both deadlines are timers made once. A frame moves the idle deadline by
     // noting when it came, not by resetting the timer: at tens of thousands of
@@ -269,9 +266,7 @@ where
         burst: limits.burst,
     };
     let mut strikes = 0;
-    // The scope whose pulse this socket watches: its id as sent, and parsed.
-    let mut pulse: Option<(String, Uuid)> = None;
-    let mut pulse_tick = tokio::time::interval(PULSE_EVERY);
+    let mut pulse: Option<Watched> = None;
     let welcome = ServerMsg::Welcome {
         version: protocol::VERSION,
         user: peer.user.to_string(),
@@ -283,9 +278,9 @@ where
         let event = tokio::select! {
             frame = stream.next() => Event::Frame(frame),
             update = updates.recv() => Event::Update(update),
-            battle = out_rx.recv() => Event::Battle(battle),
+            battle = outbox.next() => Event::Battle(battle),
             _ = heartbeat.tick() => Event::Heartbeat,
-            _ = pulse_tick.tick(), if pulse.is_some() => Event::Pulse,
+            () = beat(&mut pulse), if pulse.is_some() => Event::Pulse,
             () = &mut idle => Event::Idle,
             () = &mut session_over => Event::SessionOver,
         };
@@ -322,8 +317,12 @@ where
                                         scope: scope.clone(),
                                         pulse: counters,
                                     };
-                                    pulse = Some((scope, id));
-                                    pulse_tick.reset();
+                                    let first = Instant::now() + PULSE_EVERY;
+                                    pulse = Some(Watched {
+                                        scope,
+                                        id,
+                                        tick: tokio::time::interval_at(first, PULSE_EVERY),
+                                    });
                                     if !send(&mut sink, &msg, encoding, limits.send).await {
                                         return Ended::SendFailed;
                                     }
@@ -369,15 +368,15 @@ where
                 None
             }
             Event::Update(Err(broadcast::error::RecvError::Closed)) => return Ended::Shutdown,
-            Event::Battle(Some(out)) => {
+            Event::Battle(out) => {
                 // What else is waiting goes in the same write: under load the
                 // outbox fills, and one flush then carries many deltas.
                 let sent = timeout(limits.send, async {
                     sink.feed(out.message(encoding)).await?;
                     for _ in 1..FLUSH_AT_MOST {
-                        match out_rx.try_recv() {
-                            Ok(next) => sink.feed(next.message(encoding)).await?,
-                            Err(_) => break,
+                        match outbox.pop() {
+                            Some(next) => sink.feed(next.message(encoding)).await?,
+                            None => break,
                         }
                     }
                     sink.flush().await
@@ -386,7 +385,7 @@ where
                 if !matches!(sent, Ok(Ok(()))) {
                     return Ended::SendFailed;
                 }
-                if lagged.swap(false, Ordering::Relaxed) {
+                if outbox.take_lagged() {
                     let resync = ServerMsg::Resync {
                         reason: "battle messages missed; watch again from your seq".into(),
                     };
@@ -396,8 +395,6 @@ where
                 }
                 None
             }
-            // Never: this loop holds a sender of its own outbox.
-            Event::Battle(None) => return Ended::Shutdown,
             Event::Heartbeat => {
                 let ping = timeout(limits.send, sink.send(Message::Ping(Default::default()))).await;
                 if !matches!(ping, Ok(Ok(()))) {
@@ -406,11 +403,11 @@ where
                 None
             }
             Event::Pulse => {
-                if let (Some((raw, id)), Some((insights, _))) = (&pulse, &peer.insights) {
+                if let (Some(watched), Some((insights, _))) = (&pulse, &peer.insights) {
                     // A failed read skips a beat; the next second tries again.
-                    if let Ok(counters) = Box::pin(insights.pulse.read(*id)).await {
+                    if let Ok(counters) = Box::pin(insights.pulse.read(watched.id)).await {
                         let msg = ServerMsg::Pulse {
-                            scope: raw.clone(),
+                            scope: watched.scope.clone(),
                             pulse: counters,
                         };
                         if !send(&mut sink, &msg, encoding, limits.send).await {
@@ -451,6 +448,26 @@ where
                 return Ended::SendFailed;
             }
         }
+    }
+}
+
+/// The pulse a socket watches, and its timer (made only while one is watched:
+/// a timer costs each of 10,000 sockets a quarter of a KiB).
+struct Watched {
+    /// The scope's id as the client sent it.
+    scope: String,
+    /// ...and parsed.
+    id: Uuid,
+    tick: tokio::time::Interval,
+}
+
+/// The next beat of the watched pulse; never, when none is watched.
+async fn beat(pulse: &mut Option<Watched>) {
+    match pulse {
+        Some(watched) => {
+            watched.tick.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
