@@ -75,14 +75,20 @@ pub fn add_entry_exports(wasm: &[u8], functions: &[&str]) -> anyhow::Result<Vec<
             }
             _ => {}
         }
-        if let Some((id, range)) = payload.as_section() {
-            out.section(&RawSection {
-                id,
-                data: &wasm[range],
-            });
-        }
+        copy_section(&mut out, wasm, &payload);
     }
     Ok(out.finish())
+}
+
+/// Copies the section `payload` was read from, as it is in `wasm`, into `out`
+/// (nothing for a payload that is not a whole section).
+pub(super) fn copy_section(out: &mut wasm_encoder::Module, wasm: &[u8], payload: &Payload<'_>) {
+    if let Some((id, range)) = payload.as_section() {
+        out.section(&RawSection {
+            id,
+            data: &wasm[range],
+        });
+    }
 }
 
 /// The slot of the function `name` in the guest's table, where C keeps its

@@ -10,8 +10,9 @@
 //! nothing can tell the empty passive segments are gone, so they go and the
 //! others keep their order. Otherwise the module is left as it is.
 
+use super::exports::copy_section;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
-use wasm_encoder::{DataCountSection, DataSection, RawSection};
+use wasm_encoder::{DataCountSection, DataSection};
 use wasmparser::{Data, DataKind, Operator, Parser, Payload};
 
 /// `wasm` without its empty passive data segments, when its code names no data
@@ -68,12 +69,7 @@ pub fn drop_spent(wasm: &[u8]) -> anyhow::Result<(Vec<u8>, usize)> {
             }
             _ => {}
         }
-        if let Some((id, range)) = payload.as_section() {
-            out.section(&RawSection {
-                id,
-                data: &wasm[range],
-            });
-        }
+        copy_section(&mut out, wasm, &payload);
     }
     Ok((out.finish(), spent))
 }
