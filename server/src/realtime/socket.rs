@@ -180,10 +180,9 @@ enum Event {
     Frame(Option<Result<Message, axum::Error>>),
     Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
     Battle(Arc<Outgoing>),
-    Heartbeat,
     Pulse,
-    Idle,
-    SessionOver,
+    /// The heartbeat, the idle deadline or the session's end may be due.
+    Timer,
 }
 
 /// A token bucket: `rate` per second, up to `burst` at once.
@@ -250,15 +249,16 @@ where
     let encoding = peer.encoding;
     let outbox = Outbox::new(conn, peer.user, limits.outbox);
     let started = Instant::now();
-    // Both deadlines are timers made once. A frame moves the idle deadline by
-    // noting when it came, not by resetting the timer: at tens of thousands of
-    // messages a second, a timer made (or reset) per message was a lock on the
-    // timer wheel each time. When the timer fires it checks the note.
+    // One timer, made once, for the next of the heartbeat, the idle deadline
+    // and the session's end: each timer costs every one of 10,000 sockets, and
+    // a timer made (or reset) per message was a lock on the timer wheel at tens
+    // of thousands of messages a second. So a frame only notes when it came;
+    // when the timer fires it sees what is due.
     let mut heard_at = started;
-    let idle = sleep_until(started + limits.idle);
-    let session_over = sleep_until(started + limits.session);
-    tokio::pin!(idle, session_over);
-    let mut heartbeat = tokio::time::interval_at(started + limits.heartbeat, limits.heartbeat);
+    let mut ping_at = started + limits.heartbeat;
+    let session_over = started + limits.session;
+    let timer = sleep_until(ping_at.min(started + limits.idle).min(session_over));
+    tokio::pin!(timer);
     let mut bucket = Bucket {
         tokens: limits.burst,
         at: started,
@@ -279,10 +279,8 @@ where
             frame = stream.next() => Event::Frame(frame),
             update = updates.recv() => Event::Update(update),
             battle = outbox.next() => Event::Battle(battle),
-            _ = heartbeat.tick() => Event::Heartbeat,
             () = beat(&mut pulse), if pulse.is_some() => Event::Pulse,
-            () = &mut idle => Event::Idle,
-            () = &mut session_over => Event::SessionOver,
+            () = &mut timer => Event::Timer,
         };
         let refused = match event {
             Event::Frame(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => {
@@ -395,13 +393,6 @@ where
                 }
                 None
             }
-            Event::Heartbeat => {
-                let ping = timeout(limits.send, sink.send(Message::Ping(Default::default()))).await;
-                if !matches!(ping, Ok(Ok(()))) {
-                    return Ended::SendFailed;
-                }
-                None
-            }
             Event::Pulse => {
                 if let (Some(watched), Some((insights, _))) = (&pulse, &peer.insights) {
                     // A failed read skips a beat; the next second tries again.
@@ -417,18 +408,27 @@ where
                 }
                 None
             }
-            Event::Idle => {
-                let due = heard_at + limits.idle;
-                if due > Instant::now() {
-                    idle.as_mut().reset(due);
-                    continue;
+            Event::Timer => {
+                let now = Instant::now();
+                if now >= session_over {
+                    close(&mut sink, 1001, "session over; reconnect", limits.send).await;
+                    return Ended::SessionOver;
                 }
-                close(&mut sink, 1001, "idle", limits.send).await;
-                return Ended::Idle;
-            }
-            Event::SessionOver => {
-                close(&mut sink, 1001, "session over; reconnect", limits.send).await;
-                return Ended::SessionOver;
+                let idle_at = heard_at + limits.idle;
+                if now >= idle_at {
+                    close(&mut sink, 1001, "idle", limits.send).await;
+                    return Ended::Idle;
+                }
+                if now >= ping_at {
+                    let ping =
+                        timeout(limits.send, sink.send(Message::Ping(Default::default()))).await;
+                    if !matches!(ping, Ok(Ok(()))) {
+                        return Ended::SendFailed;
+                    }
+                    ping_at = now + limits.heartbeat;
+                }
+                timer.as_mut().reset(ping_at.min(idle_at).min(session_over));
+                None
             }
         };
         if let Some((code, message)) = refused {

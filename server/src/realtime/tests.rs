@@ -181,6 +181,52 @@ async fn a_silent_client_is_closed_when_idle() {
     assert_eq!(c.ended.await.expect("task"), Ended::Idle);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_quiet_socket_is_pinged_every_heartbeat_and_closed_when_its_session_ends() {
+    let mut c = start(SocketLimits {
+        heartbeat: Duration::from_secs(10),
+        idle: Duration::from_secs(100),
+        session: Duration::from_secs(35),
+        ..SocketLimits::default()
+    });
+    let started = tokio::time::Instant::now();
+    c.next().await;
+    let mut pings = Vec::new();
+    loop {
+        match c.from_server.next().await {
+            Some(Message::Ping(_)) => pings.push(started.elapsed().as_secs()),
+            Some(Message::Close(_)) | None => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(pings, [10, 20, 30]);
+    assert_eq!(started.elapsed().as_secs(), 35);
+    assert_eq!(c.ended.await.expect("task"), Ended::SessionOver);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_answers_is_not_idle() {
+    let mut c = start(SocketLimits {
+        heartbeat: Duration::from_secs(100),
+        idle: Duration::from_secs(30),
+        ..SocketLimits::default()
+    });
+    c.next().await;
+    for _ in 0..4 {
+        tokio::time::advance(Duration::from_secs(20)).await;
+        c.send(&serde_json::to_string(&ClientMsg::Ping { nonce: 1 }).expect("json"))
+            .await;
+        c.next().await;
+    }
+    let started = tokio::time::Instant::now();
+    assert_eq!(c.ended.await.expect("task"), Ended::Idle);
+    assert_eq!(
+        started.elapsed().as_secs(),
+        30,
+        "idle 30 s after the last frame"
+    );
+}
+
 #[tokio::test]
 async fn encodings_round_trip_the_wire_types() {
     let frame = encode(&ClientMsg::Ping { nonce: 1 }, Encoding::Binary);
