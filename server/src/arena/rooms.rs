@@ -7,8 +7,9 @@
 //! battle's log in Redis when it fell behind, or with a snapshot of the copy
 //! when the log no longer reaches back far enough. The copy keeps no deltas of
 //! its own: at 10,000 sockets, 32 of them per battle were a sixth of the
-//! instances' memory, and a socket that fell behind costs one read of the log. The copy is checked with the same `apply` and hash
-//! as the browser's, so an instance that missed a delta notices and catches up.
+//! instances' memory, and a socket that fell behind costs one read of the log.
+//! The copy is checked with the same `apply` and hash as the browser's, so an
+//! instance that missed a delta notices and catches up.
 //!
 //! Each delta is encoded once per instance, not once per socket: sockets get an
 //! `Arc` of the message with its frames built on first use. A socket whose
