@@ -20,6 +20,7 @@
 //!   and the battle goes on. Writes by the old owner are refused by the epoch.
 
 pub mod actor;
+mod appender;
 pub mod lease;
 pub mod lobby;
 pub mod log;
@@ -110,6 +111,8 @@ pub(crate) struct Shared {
     /// The problems the battles owned here play, each held once.
     pub(crate) problems: problems::Problems,
     pub(crate) store_tx: mpsc::Sender<store::PendingDelta>,
+    /// Where the actors here append their deltas, many to a call.
+    pub(crate) appender: appender::Appender,
     /// Where battle starts and finishes are recorded for insights (set once, at wiring).
     pub(crate) events: std::sync::OnceLock<crate::insights::ingest::Events>,
 }
@@ -137,6 +140,7 @@ impl Arena {
         config: ArenaConfig,
     ) -> Result<Arena, fred::error::Error> {
         let (store_tx, store_rx) = mpsc::channel(16_384);
+        let appender = appender::Appender::start(redis.clone());
         let shared = Arc::new(Shared {
             db,
             redis,
@@ -151,6 +155,7 @@ impl Arena {
             owners: route::Owners::default(),
             problems: problems::Problems::default(),
             store_tx,
+            appender,
             events: std::sync::OnceLock::new(),
         });
         tokio::spawn(store::writer(

@@ -560,12 +560,15 @@ pub(crate) async fn relay(shared: &Arc<Shared>) -> Result<(), fred::error::Error
             let Some(shared) = weak.upgrade() else { return };
             match heard {
                 Heard::Message(value) => {
-                    let Some(bytes) = value.as_bytes() else {
+                    let Some(message) = value.as_bytes() else {
                         return;
                     };
-                    match postcard::from_bytes::<Delta>(bytes) {
-                        Ok(delta) => shared.rooms.on_delta(&shared, delta, bytes),
-                        Err(e) => tracing::warn!(error = %e, "unreadable battle delta"),
+                    // The deltas one owner appended in one call.
+                    for bytes in log::frames(message) {
+                        match postcard::from_bytes::<Delta>(bytes) {
+                            Ok(delta) => shared.rooms.on_delta(&shared, delta, bytes),
+                            Err(e) => tracing::warn!(error = %e, "unreadable battle delta"),
+                        }
                     }
                 }
                 // The copies notice the gap at their next delta and reload.

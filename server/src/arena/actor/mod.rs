@@ -360,13 +360,16 @@ impl Actor {
 
     async fn publish(&self, delta: &Delta) -> Result<(), Stop> {
         let bytes = postcard::to_allocvec(delta).unwrap_or_default();
-        let appended = log::append(
-            &self.shared.redis,
-            self.epoch,
-            delta,
-            Bytes::from(bytes.clone()),
-        )
-        .await?;
+        let appended = self
+            .shared
+            .appender
+            .append(log::Entry {
+                epoch: self.epoch,
+                battle: delta.battle,
+                seq: delta.seq,
+                encoded: Bytes::from(bytes.clone()),
+            })
+            .await?;
         match appended {
             log::Appended::Done => {}
             log::Appended::Fenced => return Err(Stop::Fenced),
