@@ -420,7 +420,9 @@ mod tests {
     async fn a_batch_appends_each_delta_that_its_own_epoch_and_seq_allow() {
         let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         let prefix = KeyPrefix::new(&format!("test:{}:", Uuid::new_v4()));
-        let redis = Redis::connect(&url, 1, prefix).await.expect("Redis for tests");
+        let redis = Redis::connect(&url, 1, prefix)
+            .await
+            .expect("Redis for tests");
         let (tx, mut heard) = mpsc::unbounded_channel();
         redis
             .listen(deltas_channel(&redis.prefix), move |h| {
@@ -431,8 +433,16 @@ mod tests {
             .await
             .expect("listen");
         // Battle 1 at epoch 3, battle 2 at epoch 5.
-        assert!(claim(&redis, 1, 3, Uuid::new_v4(), 60_000).await.expect("claim"));
-        assert!(claim(&redis, 2, 5, Uuid::new_v4(), 60_000).await.expect("claim"));
+        assert!(
+            claim(&redis, 1, 3, Uuid::new_v4(), 60_000)
+                .await
+                .expect("claim")
+        );
+        assert!(
+            claim(&redis, 2, 5, Uuid::new_v4(), 60_000)
+                .await
+                .expect("claim")
+        );
         let entry = |epoch, battle, seq| Entry {
             epoch,
             battle,
@@ -476,7 +486,9 @@ mod tests {
         let (logged, _) = read_after(&redis, 2, 0).await.expect("read");
         assert_eq!(logged.iter().map(|d| d.seq).collect::<Vec<_>>(), [1]);
         // Nothing to publish: no message.
-        let answers = append_many(&redis, &[entry(4, 2, 2)]).await.expect("append");
+        let answers = append_many(&redis, &[entry(4, 2, 2)])
+            .await
+            .expect("append");
         assert_eq!(answers, [Appended::Fenced]);
         let keys: Vec<String> = redis
             .pool
