@@ -20,25 +20,40 @@ use super::{Outbox, Shared, log, store};
 use crate::redis::Heard;
 use axum::extract::ws::{Message, Utf8Bytes};
 use eduscale_core::battle::{ApplyError, BattleState, Delta, apply};
-use eduscale_core::protocol::{self, Encoding, Frame};
+use eduscale_core::protocol::{self, Encoding, Frame, ServerMsg};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use uuid::Uuid;
 
-/// A delta for many sockets, encoded at most once per encoding.
+/// A message for many sockets (a delta, or a message to one learner's
+/// sockets), encoded at most once per encoding.
 #[derive(Debug)]
 pub struct Outgoing {
-    /// The delta.
-    pub delta: Arc<Delta>,
+    body: Body,
     binary: OnceLock<fred::bytes::Bytes>,
     json: OnceLock<Utf8Bytes>,
 }
 
+#[derive(Debug)]
+enum Body {
+    Delta(Arc<Delta>),
+    Learner(ServerMsg),
+}
+
 impl Outgoing {
-    /// Wraps `delta`, whose binary frame is built on first use.
+    /// Wraps `delta`, whose frames are built on first use.
     pub fn new(delta: Arc<Delta>) -> Arc<Outgoing> {
         Arc::new(Outgoing {
-            delta,
+            body: Body::Delta(delta),
+            binary: OnceLock::new(),
+            json: OnceLock::new(),
+        })
+    }
+
+    /// Wraps a message to a learner, whose frames are built on first use.
+    pub fn learner(msg: ServerMsg) -> Arc<Outgoing> {
+        Arc::new(Outgoing {
+            body: Body::Learner(msg),
             binary: OnceLock::new(),
             json: OnceLock::new(),
         })
@@ -48,10 +63,25 @@ impl Outgoing {
     /// the binary frame carries as it is.
     fn published(delta: Arc<Delta>, published: &[u8]) -> Arc<Outgoing> {
         Arc::new(Outgoing {
-            delta,
+            body: Body::Delta(delta),
             binary: OnceLock::from(fred::bytes::Bytes::from(protocol::delta_frame(published))),
             json: OnceLock::new(),
         })
+    }
+
+    /// The delta, if this is one.
+    pub fn delta(&self) -> Option<&Delta> {
+        match &self.body {
+            Body::Delta(delta) => Some(delta),
+            Body::Learner(_) => None,
+        }
+    }
+
+    fn encode(&self, encoding: Encoding) -> Frame {
+        match &self.body {
+            Body::Delta(delta) => protocol::encode_delta(delta, encoding),
+            Body::Learner(msg) => protocol::encode(msg, encoding),
+        }
     }
 
     /// The WebSocket message for a socket speaking `encoding`.
@@ -59,7 +89,7 @@ impl Outgoing {
         match encoding {
             Encoding::Binary => Message::Binary(
                 self.binary
-                    .get_or_init(|| match protocol::encode_delta(&self.delta, encoding) {
+                    .get_or_init(|| match self.encode(encoding) {
                         Frame::Binary(b) => b.into(),
                         Frame::Text(t) => t.into_bytes().into(),
                     })
@@ -67,7 +97,7 @@ impl Outgoing {
             ),
             Encoding::Json => Message::Text(
                 self.json
-                    .get_or_init(|| match protocol::encode_delta(&self.delta, encoding) {
+                    .get_or_init(|| match self.encode(encoding) {
                         Frame::Text(t) => t.into(),
                         Frame::Binary(_) => Utf8Bytes::default(),
                     })

@@ -26,7 +26,6 @@ use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio::time::{Instant, sleep_until, timeout};
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -107,11 +106,17 @@ pub async fn upgrade(
     // moved into `serve` once instead of also being kept by the block around it.
     ws.on_upgrade(move |socket: WebSocket| {
         let user = peer.user;
-        let updates = hub.subscribe(user);
+        let limits = SocketLimits::default();
+        let outbox = Outbox::new(
+            CONNECTIONS.fetch_add(1, Ordering::Relaxed),
+            user,
+            limits.outbox,
+        );
+        hub.attach(&outbox);
         let (sink, stream) = socket.split();
-        serve(sink, stream, updates, peer, SocketLimits::default()).map(move |ended| {
+        serve(sink, stream, outbox.clone(), peer, limits).map(move |ended| {
             tracing::debug!(%user, ?ended, "socket closed");
-            hub.release(user);
+            hub.detach(&outbox);
         })
     })
 }
@@ -148,8 +153,6 @@ pub enum Ended {
     Misbehaved,
     /// A send did not finish in time, or failed.
     SendFailed,
-    /// The learner's channel closed (the server is stopping).
-    Shutdown,
 }
 
 /// Who is on the other end of a socket, and what it can reach.
@@ -178,8 +181,8 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
 enum Event {
     Frame(Option<Result<Message, axum::Error>>),
-    Update(Result<Arc<ServerMsg>, broadcast::error::RecvError>),
-    Battle(Arc<Outgoing>),
+    /// A battle delta or a message for the learner.
+    Queued(Arc<Outgoing>),
     Pulse,
     /// The heartbeat, the idle deadline or the session's end may be due.
     Timer,
@@ -208,11 +211,12 @@ impl Bucket {
     }
 }
 
-/// Serves one socket until it ends; returns why.
+/// Serves one socket until it ends; returns why. `outbox` is where its
+/// battle deltas and the learner's messages arrive.
 pub async fn serve<S, R>(
     sink: S,
     stream: R,
-    updates: broadcast::Receiver<Arc<ServerMsg>>,
+    outbox: Outbox,
     peer: Peer,
     limits: SocketLimits,
 ) -> Ended
@@ -220,8 +224,8 @@ where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let conn = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    let ended = serve_loop(sink, stream, updates, &peer, conn, limits).await;
+    let conn = outbox.conn;
+    let ended = serve_loop(sink, stream, &outbox, &peer, limits).await;
     // Boxed, like every rare step below: a socket's task lives as long as the
     // socket, and an inline future is as large as its largest step, so each of
     // 10,000 idle sockets would carry the size of a database query.
@@ -237,9 +241,8 @@ where
 async fn serve_loop<S, R>(
     mut sink: S,
     mut stream: R,
-    mut updates: broadcast::Receiver<Arc<ServerMsg>>,
+    outbox: &Outbox,
     peer: &Peer,
-    conn: u64,
     limits: SocketLimits,
 ) -> Ended
 where
@@ -247,7 +250,6 @@ where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let encoding = peer.encoding;
-    let outbox = Outbox::new(conn, peer.user, limits.outbox);
     let started = Instant::now();
     // One timer, made once, for the next of the heartbeat, the idle deadline
     // and the session's end: each timer costs every one of 10,000 sockets, and
@@ -277,8 +279,7 @@ where
     loop {
         let event = tokio::select! {
             frame = stream.next() => Event::Frame(frame),
-            update = updates.recv() => Event::Update(update),
-            battle = outbox.next() => Event::Battle(battle),
+            queued = outbox.next() => Event::Queued(queued),
             () = beat(&mut pulse), if pulse.is_some() => Event::Pulse,
             () = &mut timer => Event::Timer,
         };
@@ -335,7 +336,7 @@ where
                         }
                         // Boxed: its future is large and only lives while a
                         // message is handled, not in every idle socket.
-                        Ok(msg) => match Box::pin(arena_msg(peer, msg, &outbox)).await {
+                        Ok(msg) => match Box::pin(arena_msg(peer, msg, outbox)).await {
                             Ok(replies) => {
                                 for reply in replies {
                                     if !send(&mut sink, &reply, encoding, limits.send).await {
@@ -350,23 +351,7 @@ where
                     }
                 }
             }
-            Event::Update(Ok(msg)) => {
-                if !send(&mut sink, &msg, encoding, limits.send).await {
-                    return Ended::SendFailed;
-                }
-                None
-            }
-            Event::Update(Err(broadcast::error::RecvError::Lagged(missed))) => {
-                let resync = ServerMsg::Resync {
-                    reason: format!("{missed} messages missed"),
-                };
-                if !send(&mut sink, &resync, encoding, limits.send).await {
-                    return Ended::SendFailed;
-                }
-                None
-            }
-            Event::Update(Err(broadcast::error::RecvError::Closed)) => return Ended::Shutdown,
-            Event::Battle(out) => {
+            Event::Queued(out) => {
                 // What else is waiting goes in the same write: under load the
                 // outbox fills, and one flush then carries many deltas.
                 let sent = timeout(limits.send, async {
@@ -385,7 +370,7 @@ where
                 }
                 if outbox.take_lagged() {
                     let resync = ServerMsg::Resync {
-                        reason: "battle messages missed; watch again from your seq".into(),
+                        reason: "messages missed; watch your battle again from your seq".into(),
                     };
                     if !send(&mut sink, &resync, encoding, limits.send).await {
                         return Ended::SendFailed;
