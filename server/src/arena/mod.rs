@@ -21,6 +21,7 @@
 
 pub mod actor;
 mod appender;
+mod forwarder;
 pub mod lease;
 pub mod lobby;
 pub mod log;
@@ -113,6 +114,8 @@ pub(crate) struct Shared {
     pub(crate) store_tx: mpsc::Sender<store::PendingDelta>,
     /// Where the actors here append their deltas, many to a call.
     pub(crate) appender: appender::Appender,
+    /// Where the sockets here forward moves to other instances, many to a publish.
+    pub(crate) forwarder: forwarder::Forwarder,
     /// Where battle starts and finishes are recorded for insights (set once, at wiring).
     pub(crate) events: std::sync::OnceLock<crate::insights::ingest::Events>,
 }
@@ -141,6 +144,7 @@ impl Arena {
     ) -> Result<Arena, fred::error::Error> {
         let (store_tx, store_rx) = mpsc::channel(16_384);
         let appender = appender::Appender::start(redis.clone());
+        let forwarder = forwarder::Forwarder::start(redis.clone());
         let shared = Arc::new(Shared {
             db,
             redis,
@@ -156,6 +160,7 @@ impl Arena {
             problems: problems::Problems::default(),
             store_tx,
             appender,
+            forwarder,
             events: std::sync::OnceLock::new(),
         });
         tokio::spawn(store::writer(

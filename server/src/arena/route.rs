@@ -4,7 +4,8 @@
 //! A move for a battle this instance owns goes straight to its actor's mailbox.
 //! Otherwise the owner key in Redis names the instance that does (remembered
 //! for a while, see [`Owners`]), and the move is published, in postcard, on
-//! that instance's own channel. With no owner (never taken, or
+//! that instance's own channel, with the other moves waiting for the same
+//! owner (see `forwarder`). With no owner (never taken, or
 //! the owner died and its lease ran out), this instance takes the battle. The
 //! watchdog does the same for battles its sockets follow, so a battle whose
 //! owner died goes on (its clock, its countdown) even when nobody moves.
@@ -13,7 +14,6 @@ use super::rooms::{self, CatchUp, WatchError};
 use super::{Arena, Outbox, Shared, actor, log};
 use crate::redis::Heard;
 use eduscale_core::protocol::PlayerAction;
-use fred::bytes::Bytes;
 use fred::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -52,8 +52,9 @@ pub enum Input {
     },
 }
 
+/// A move on its way to its battle's owner.
 #[derive(Debug, Serialize, Deserialize)]
-struct Forward {
+pub(crate) struct Forward {
     battle: u64,
     input: Input,
 }
@@ -168,19 +169,13 @@ pub(crate) async fn deliver(
         };
         match owner {
             Ok(Some(owner)) if owner != shared.instance => {
-                let payload = postcard::to_allocvec(&Forward {
+                let forward = Forward {
                     battle,
                     input: input.clone(),
-                })
-                .map_err(|_| PlayError::Unavailable)?;
-                let channel = log::instance_channel(&shared.redis.prefix, owner);
-                // One connection per battle: Redis keeps the order of what one
-                // connection publishes, so a player's edits reach the owner before
-                // the submission that follows them.
-                let clients = shared.redis.pool.clients();
-                let client = &clients[battle as usize % clients.len().max(1)];
-                let heard: i64 = client
-                    .publish(channel, Bytes::from(payload))
+                };
+                let heard = shared
+                    .forwarder
+                    .forward(owner, forward)
                     .await
                     .map_err(|_| PlayError::Unavailable)?;
                 if heard > 0 {
@@ -226,18 +221,21 @@ pub(crate) async fn listen(shared: &Arc<Shared>) -> Result<(), fred::error::Erro
         .redis
         .listen(channel, move |heard| match heard {
             Heard::Message(value) => {
-                let Some(forward) = value
+                // The moves one instance forwarded here together, in order.
+                let Some(forwards) = value
                     .as_bytes()
-                    .and_then(|b| postcard::from_bytes::<Forward>(b).ok())
+                    .and_then(|b| postcard::from_bytes::<Vec<Forward>>(b).ok())
                 else {
-                    tracing::warn!("unreadable forwarded battle move");
+                    tracing::warn!("unreadable forwarded battle moves");
                     return;
                 };
-                if let Err(mpsc::error::TrySendError::Full(forward)) = tx.try_send(forward) {
-                    tracing::warn!(
-                        battle = forward.battle,
-                        "forwarded battle moves are {FORWARDED_QUEUE} behind; dropped one"
-                    );
+                for forward in forwards {
+                    if let Err(mpsc::error::TrySendError::Full(forward)) = tx.try_send(forward) {
+                        tracing::warn!(
+                            battle = forward.battle,
+                            "forwarded battle moves are {FORWARDED_QUEUE} behind; dropped one"
+                        );
+                    }
                 }
             }
             Heard::Missed(missed) => tracing::warn!(missed, "forwarded battle moves were missed"),
