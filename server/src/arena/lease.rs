@@ -9,13 +9,12 @@
 //! was paused. The lock alone could not promise that: a paused holder wakes up
 //! believing it still holds it.
 
-use super::actor::Mail;
+use super::actor::{Mail, Mailbox};
 use super::{Shared, log, store};
 use crate::redis::redlock::Lease;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, Weak};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// A battle this instance owns.
 #[derive(Debug)]
@@ -95,7 +94,7 @@ pub(crate) struct Held {
 
 struct Holding {
     owned: Owned,
-    actor: mpsc::Sender<Mail>,
+    actor: Mailbox,
 }
 
 impl Held {
@@ -106,7 +105,7 @@ impl Held {
     }
 
     /// Hands `owned` to the keeper: renewed from now on, until [`release`].
-    pub(crate) fn hold(&self, battle: u64, owned: Owned, actor: mpsc::Sender<Mail>) {
+    pub(crate) fn hold(&self, battle: u64, owned: Owned, actor: Mailbox) {
         self.lock().insert(battle, Holding { owned, actor });
     }
 

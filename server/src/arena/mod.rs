@@ -103,7 +103,7 @@ pub(crate) struct Shared {
     pub(crate) config: ArenaConfig,
     /// Battles this instance owns: their actors' mailboxes. std Mutex: only
     /// looked up or changed, never held across an await.
-    pub(crate) actors: Mutex<HashMap<u64, mpsc::Sender<actor::Mail>>>,
+    pub(crate) actors: Mutex<HashMap<u64, actor::Mailbox>>,
     /// The leases of the battles owned here, renewed together.
     pub(crate) held: lease::Held,
     pub(crate) rooms: rooms::Rooms,
@@ -121,9 +121,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn actors(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::Sender<actor::Mail>>> {
+    pub(crate) fn actors(&self) -> std::sync::MutexGuard<'_, HashMap<u64, actor::Mailbox>> {
         // A panic while holding the lock leaves the map itself usable.
         self.actors
             .lock()

@@ -90,7 +90,7 @@ pub async fn upgrade(
         // tungstenite reserves 128 KiB per socket for reading by default, and
         // zero-fills it before each read: most frames here are tens of bytes,
         // and the buffer grows for a large one.
-        .read_buffer_size(512);
+        .read_buffer_size(256);
     let encoding = Encoding::for_subprotocol(ws.selected_protocol().and_then(|v| v.to_str().ok()));
     let hub = state.realtime.clone();
     let peer = Peer {

@@ -12,7 +12,10 @@
 //! is never built upon.
 
 mod judging;
+mod mailbox;
 mod phases;
+
+pub(crate) use mailbox::{Inbox, Mailbox};
 
 use judging::Queued;
 
@@ -28,7 +31,6 @@ use fred::bytes::Bytes;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use uuid::Uuid;
 
@@ -106,7 +108,7 @@ pub(crate) async fn take(shared: &Arc<Shared>, battle: u64) -> Result<bool, Take
     let Some(owned) = lease::acquire(shared, battle).await? else {
         return Ok(false);
     };
-    let (tx, rx) = mpsc::channel(512);
+    let (tx, rx) = mailbox::mailbox(512);
     let raced = {
         let mut actors = shared.actors();
         let raced = actors.contains_key(&battle);
@@ -139,13 +141,7 @@ pub enum TakeError {
     Lease(#[from] lease::LeaseError),
 }
 
-async fn run(
-    shared: Arc<Shared>,
-    row: BattleRow,
-    epoch: i64,
-    me: mpsc::Sender<Mail>,
-    rx: mpsc::Receiver<Mail>,
-) {
+async fn run(shared: Arc<Shared>, row: BattleRow, epoch: i64, me: Mailbox, rx: Inbox) {
     let battle = row.id;
     let span = tracing::info_span!("battle", battle, epoch);
     let _ = span.enter();
@@ -171,7 +167,7 @@ async fn run(
         Err(e) => tracing::warn!(battle, epoch, error = %e, "battle actor stopped"),
     }
     let mut actors = shared.actors();
-    if actors.get(&battle).is_some_and(|tx| tx.same_channel(&me)) {
+    if actors.get(&battle).is_some_and(|tx| tx.same(&me)) {
         actors.remove(&battle);
     }
 }
@@ -181,7 +177,7 @@ struct Actor {
     state: BattleState,
     /// The fencing token every durable write names.
     epoch: i64,
-    me: mpsc::Sender<Mail>,
+    me: Mailbox,
     problem: Option<Arc<Loaded>>,
     /// Sockets per (player, instance): a player is away when all are zero.
     presence: HashMap<(Uuid, Uuid), u32>,
@@ -211,7 +207,7 @@ impl Actor {
         shared: Arc<Shared>,
         row: BattleRow,
         epoch: i64,
-        me: mpsc::Sender<Mail>,
+        me: Mailbox,
     ) -> Result<Actor, Stop> {
         let battle = row.id;
         let mut state = store::fresh_state(&row);
@@ -291,15 +287,12 @@ impl Actor {
         Ok(self.shared.problems.get(&self.shared.db, challenge).await?)
     }
 
-    async fn serve(&mut self, mut rx: mpsc::Receiver<Mail>) -> Result<(), Stop> {
+    async fn serve(&mut self, mut rx: Inbox) -> Result<(), Stop> {
         loop {
             tokio::select! {
                 // Boxed: thousands of actors rest between events, and the
                 // handlers' futures are large.
-                mail = rx.recv() => match mail {
-                    Some(mail) => Box::pin(self.on_mail(mail)).await?,
-                    None => return Ok(()),
-                },
+                mail = rx.recv() => Box::pin(self.on_mail(mail)).await?,
                 () = sleep_until(self.next_check()) => Box::pin(self.on_tick()).await?,
             }
             if self.state.is_finished() && self.settled_at.is_none() {
