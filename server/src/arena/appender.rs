@@ -10,67 +10,34 @@
 //! has two deltas in flight (its actor waits for each answer), so the order
 //! of a battle's deltas is the order its actor made them.
 
+use super::batch::Batcher;
 use super::log::{self, Appended, Entry};
 use crate::redis::Redis;
-use fred::error::{Error, ErrorKind};
-use tokio::sync::{mpsc, oneshot};
+use fred::error::Error;
 
 /// Most deltas in one call: a call is kept to about a millisecond of Redis's time.
 const MOST: usize = 256;
 
 /// Where this instance's actors append. Cheap to clone.
 #[derive(Clone)]
-pub(crate) struct Appender {
-    tx: mpsc::Sender<Job>,
-}
-
-struct Job {
-    entry: Entry,
-    done: oneshot::Sender<Result<Appended, Error>>,
-}
+pub(crate) struct Appender(Batcher<Entry, Appended>);
 
 impl Appender {
     /// Starts the appending task; it ends when every `Appender` is dropped.
     pub(crate) fn start(redis: Redis) -> Appender {
-        let (tx, rx) = mpsc::channel(4 * MOST);
-        tokio::spawn(run(redis, rx));
-        Appender { tx }
+        Appender(Batcher::start(MOST, move |entries: Vec<Entry>| {
+            let redis = redis.clone();
+            async move {
+                match log::append_many(&redis, &entries).await {
+                    Ok(answers) => answers.into_iter().map(Ok).collect(),
+                    Err(e) => entries.iter().map(|_| Err(e.clone())).collect(),
+                }
+            }
+        }))
     }
 
     /// Appends `entry` with whatever else is waiting; what it came to.
     pub(crate) async fn append(&self, entry: Entry) -> Result<Appended, Error> {
-        let (done, answer) = oneshot::channel();
-        let gone = || Error::new(ErrorKind::Canceled, "the appender stopped");
-        self.tx
-            .send(Job { entry, done })
-            .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
-    }
-}
-
-async fn run(redis: Redis, mut rx: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(MOST);
-    while rx.recv_many(&mut jobs, MOST).await > 0 {
-        let entries: Vec<Entry> = jobs.iter().map(|job| job.entry.clone()).collect();
-        match log::append_many(&redis, &entries).await {
-            Ok(answers) => {
-                for (job, answer) in jobs.drain(..).zip(answers) {
-                    let _ = job.done.send(Ok(answer));
-                }
-                // A short answer (it never is) must not leave an actor waiting.
-                for job in jobs.drain(..) {
-                    let _ = job.done.send(Err(Error::new(
-                        ErrorKind::Unknown,
-                        "the append script answered too few deltas",
-                    )));
-                }
-            }
-            Err(e) => {
-                for job in jobs.drain(..) {
-                    let _ = job.done.send(Err(e.clone()));
-                }
-            }
-        }
+        self.0.submit(entry).await
     }
 }

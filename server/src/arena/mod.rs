@@ -21,6 +21,7 @@
 
 pub mod actor;
 mod appender;
+mod batch;
 mod forwarder;
 pub mod lease;
 pub mod lobby;
