@@ -167,23 +167,6 @@ pub struct Entry {
     pub encoded: Bytes,
 }
 
-/// Appends `delta` to the battle's log and publishes it, if `epoch` is current.
-pub async fn append(
-    redis: &Redis,
-    epoch: i64,
-    delta: &Delta,
-    encoded: Bytes,
-) -> Result<Appended, Error> {
-    let entry = Entry {
-        epoch,
-        battle: delta.battle,
-        seq: delta.seq,
-        encoded,
-    };
-    let answers = append_many(redis, std::slice::from_ref(&entry)).await?;
-    Ok(answers.first().copied().unwrap_or(Appended::Fenced))
-}
-
 /// Appends every entry whose epoch is current and whose seq follows its log's
 /// last, in one script call, and publishes those appended as one message; what
 /// each came to, in order. Entries of one battle must be in seq order.
