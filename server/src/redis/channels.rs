@@ -159,6 +159,28 @@ mod tests {
             .listen(b.clone(), collect(b_tx))
             .await
             .expect("listen b");
+        // fred may answer a SUBSCRIBE before Redis has made it active (seen
+        // once in about twenty runs: the first message on `b` went unheard), so
+        // wait until Redis counts both before timing anything.
+        for _ in 0..500 {
+            let counts: Vec<Value> = redis
+                .pool
+                .custom(
+                    fred::cmd!("PUBSUB"),
+                    vec!["NUMSUB".to_owned(), a.clone(), b.clone()],
+                )
+                .await
+                .expect("numsub");
+            if counts
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .all(|n| n.as_i64() == Some(1))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         for i in 0..100 {
             let channel = if i % 3 == 0 { &b } else { &a };
             let _: i64 = redis
