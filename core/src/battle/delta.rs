@@ -216,6 +216,9 @@ fn apply_op(state: &mut BattleState, op: &Op) -> Result<(), String> {
             if state.players.len() >= usize::from(state.settings.capacity.min(MAX_PLAYERS)) {
                 return Err("the battle is full".into());
             }
+            // One more seat, not `Vec`'s doubling: joins are rare, and the
+            // server holds each state three times, 5,000 duels over.
+            state.players.reserve_exact(1);
             state.players.push(player.clone());
         }
         Op::Leave { player } => {
