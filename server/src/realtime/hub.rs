@@ -84,10 +84,11 @@ impl Hub {
     /// Delivers the messages of `outbox.user` here to `outbox` too, until
     /// [`Hub::detach`].
     pub fn attach(&self, outbox: &Outbox) {
-        self.locals()
-            .entry(outbox.user)
-            .or_default()
-            .push(outbox.clone());
+        let mut locals = self.locals();
+        let outboxes = locals.entry(outbox.user).or_default();
+        // Most learners have one socket: room for one, not `Vec`'s first four.
+        outboxes.reserve_exact(1);
+        outboxes.push(outbox.clone());
     }
 
     /// Stops delivering to `outbox` (its socket closed).
