@@ -71,11 +71,19 @@ cargo_tool() { # binary, version, version-check pattern, cargo install args...
     return 0
   fi
   say "cargo install $* (once per machine; several minutes)"
-  # cargo-leptos takes 13 of a cold CI run's minutes. Building it without its fat LTO
-  # (16 codegen units, opt-level 2) was measured at 12m56s against 13m22s: the
-  # dependencies cost more than the link saved, so it is built as its authors ship it.
   cargo install "$@"
 }
+
+# cargo-leptos as its authors ship it (fat LTO, one codegen unit, ~550 crates optimised)
+# took 15 of a cold CI run's 50 minutes; without the LTO it was no faster. Unoptimised,
+# its dependencies cost 753 s of CPU (about 7 minutes over two cores) and it works the
+# same, but it precompressed the site in 48 s instead of 7: its own crate and the
+# compressors it calls are optimised, which brings that back to 7.6 s for about two
+# minutes more of compiling.
+CARGO_LEPTOS_INSTALL=(--debug)
+for package in cargo-leptos brotli brotli-decompressor alloc-no-stdlib alloc-stdlib miniz_oxide flate2 crc32fast adler2; do
+  CARGO_LEPTOS_INSTALL+=(--config "profile.dev.package.$package.opt-level=3")
+done
 
 setup() {
   command -v cargo >/dev/null || die "Rust is needed: install it with rustup (https://rustup.rs), then run this again"
@@ -89,7 +97,7 @@ setup() {
     rustup target add wasm32-unknown-unknown
   }
   cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo-leptos $CARGO_LEPTOS_VERSION" \
-    cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+    cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked "${CARGO_LEPTOS_INSTALL[@]}"
   local wb
   wb=$(locked_version wasm-bindgen)
   # --locked fails for this version on Rust 1.95; the fallback resolver picks deps that build.
