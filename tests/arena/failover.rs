@@ -36,6 +36,11 @@ async fn settle(seats: &mut [Seat]) {
         })
         .await;
     }
+    // A pong overtakes a delta still on its way from the other instance (the
+    // spectator's count, once it watches the new owner): wait until every seat
+    // holds the newest seq any of them holds.
+    let newest = seats.iter().map(|s| s.battle().seq).max().unwrap_or(0);
+    all_until(seats, move |s| s.seq >= newest).await;
 }
 
 #[sqlx::test]
