@@ -25,6 +25,17 @@ pub(crate) fn future_size<A, B, C, D, E, Fut>(_: impl FnOnce(A, B, C, D, E) -> F
     std::mem::size_of::<Fut>()
 }
 
+/// Pushes `item`, making room for just one more while `list` is short, rather
+/// than `Vec`'s first four: the lists kept per socket and per battle (a
+/// learner's outboxes, a connection's battles, a room's watchers) mostly hold
+/// one or two, 10,000 sockets over. A longer list grows as `Vec` does.
+pub(crate) fn push_snug<T>(list: &mut Vec<T>, item: T) {
+    if list.len() < 4 {
+        list.reserve_exact(1);
+    }
+    list.push(item);
+}
+
 use std::sync::Arc;
 
 /// What every handler and server function can reach: pools and settings.

@@ -485,18 +485,10 @@ pub(crate) async fn watch(
                             room.watchers.retain(|w| w.conn != outbox.conn);
                             let followed = &mut shared.rooms.conns();
                             let battles = followed.entry(outbox.conn).or_default();
-                            // While short, room for one more rather than
-                            // `Vec`'s first four: most sockets follow one
-                            // battle, and a duel has one watcher on each
-                            // instance. (A watched battle grows as `Vec` does.)
                             if !battles.contains(&battle) {
-                                battles.reserve_exact(1);
-                                battles.push(battle);
+                                crate::push_snug(battles, battle);
                             }
-                            if room.watchers.len() < 4 {
-                                room.watchers.reserve_exact(1);
-                            }
-                            room.watchers.push(outbox);
+                            crate::push_snug(&mut room.watchers, outbox);
                         }
                         Step::Watching(plan)
                     }

@@ -85,10 +85,7 @@ impl Hub {
     /// [`Hub::detach`].
     pub fn attach(&self, outbox: &Outbox) {
         let mut locals = self.locals();
-        let outboxes = locals.entry(outbox.user).or_default();
-        // Most learners have one socket: room for one, not `Vec`'s first four.
-        outboxes.reserve_exact(1);
-        outboxes.push(outbox.clone());
+        crate::push_snug(locals.entry(outbox.user).or_default(), outbox.clone());
     }
 
     /// Stops delivering to `outbox` (its socket closed).
