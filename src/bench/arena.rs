@@ -24,7 +24,11 @@
 //! - `gaps`: deltas that arrived after one the socket never got (its outbox
 //!   overflowed, and the server said `Resync`): the socket catches up from the
 //!   seq it holds, as the browser does, and the wait counts in the latency;
-//! - `resyncs`: how often the server told a socket it had dropped messages.
+//! - `resyncs`: how often the server told a socket it had dropped messages;
+//! - `refused`: the refusals and errors the sockets heard, by kind. Under load
+//!   some runs are `error Unavailable` (the runner stayed full for the run's
+//!   ten seconds of patience) or `refused Busy` (the last run is still being
+//!   judged); a refused edit or join would be a bug.
 
 use super::round3;
 use crate::config::Config;
@@ -284,6 +288,21 @@ struct Stats {
     gaps: AtomicU64,
     resyncs: AtomicU64,
     seated: AtomicU64,
+    /// What the servers refused or answered with an error, by kind (a run
+    /// while the last is judged is refused `busy`; anything else is news).
+    refused: Mutex<HashMap<String, u64>>,
+    /// Why sockets gave up (a failed connect, a closed socket), the first few.
+    failures: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn refused(&self, kind: String) {
+        *lock(&self.refused).entry(kind).or_default() += 1;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The typed program every player starts from (a realistic starting document).
@@ -315,21 +334,41 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             measures_full: seat == 0,
             rate: args.rate,
         };
-        tasks.push(tokio::spawn(player.play(
+        let (stats, stop, go, started_at, connecting) = (
             stats.clone(),
             stop.clone(),
             go.clone(),
             started_at.clone(),
             connecting.clone(),
-        )));
+        );
+        tasks.push(tokio::spawn(async move {
+            let user = player.user;
+            if let Err(e) = player
+                .play(stats.clone(), stop, go, started_at, connecting)
+                .await
+            {
+                let mut failures = lock(&stats.failures);
+                if failures.len() < 5 {
+                    failures.push(format!("{user}: {e:#}"));
+                }
+            }
+        }));
     }
     let seats = tasks.len() as u64;
-    let seating = Instant::now();
+    // Seating goes on while sockets keep being seated; a minute with none
+    // seated means some never will be: say why rather than wait.
+    let mut progress = (0, Instant::now());
     while stats.seated.load(Ordering::Relaxed) < seats {
+        let seated = stats.seated.load(Ordering::Relaxed);
+        if seated != progress.0 {
+            progress = (seated, Instant::now());
+        }
         anyhow::ensure!(
-            seating.elapsed() < Duration::from_secs(600),
-            "only {} of {seats} sockets were seated in 10 minutes",
-            stats.seated.load(Ordering::Relaxed)
+            progress.1.elapsed() < Duration::from_secs(60),
+            "only {seated} of {seats} sockets were seated, and none for a minute; \
+             refused: {:?}; sockets that gave up: {:?}",
+            lock(&stats.refused),
+            lock(&stats.failures),
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -386,6 +425,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
         "desyncs": stats.desyncs.load(Ordering::Relaxed),
         "gaps": stats.gaps.load(Ordering::Relaxed),
         "resyncs": stats.resyncs.load(Ordering::Relaxed),
+        "refused": lock(&stats.refused).clone(),
     }))
 }
 
@@ -627,6 +667,15 @@ impl Player {
                                 }
                             }
                         }
+                    }
+                    // Counted by kind: the details ("try again in 2 s") vary.
+                    ServerMsg::BattleRefused { refusal, .. } => {
+                        let kind = format!("{refusal:?}");
+                        let kind = kind.split('(').next().unwrap_or_default();
+                        reader_stats.refused(format!("refused {kind}"));
+                    }
+                    ServerMsg::Error { code, .. } => {
+                        reader_stats.refused(format!("error {code:?}"));
                     }
                     _ => {}
                 }

@@ -188,6 +188,30 @@ fn strangers_and_wrong_phases_are_refused() {
     assert_eq!(state, before);
 }
 
+/// Stored deltas carry hashes made by earlier builds, and a battle rebuilt
+/// from them checks each one: the hash stays xxh3 over postcard's encoding of
+/// the state, however that encoding is produced.
+#[test]
+fn the_hash_is_xxh3_of_the_postcard_encoding() {
+    let (mut state, _) = running(Mode::Duel, &["ana", "ben"]);
+    state
+        .advance(&Command::Edit {
+            user: "ana".into(),
+            edits: vec![TextEdit {
+                at: 0,
+                delete: 0,
+                insert: "print(sum(map(int, input().split())))\n".repeat(40),
+            }],
+        })
+        .expect("allowed");
+    let encoded = postcard::to_allocvec(&state).expect("encodes");
+    assert!(encoded.len() > 1_000, "the document is in the encoding");
+    assert_eq!(
+        StateHash::of(&state),
+        StateHash(xxhash_rust::xxh3::xxh3_64(&encoded))
+    );
+}
+
 #[test]
 fn an_edit_batch_applies_entirely_or_not_at_all() {
     let (mut state, _) = running(Mode::Duel, &["ana", "ben"]);
