@@ -301,6 +301,8 @@ impl Stats {
     }
 }
 
+/// Locks `m` even if a socket's task panicked while holding it: the figures
+/// gathered so far stay readable.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -375,14 +377,12 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     // Everyone is connected and in a running battle: what the sockets cost.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after = total_rss(target);
-    stats.latencies.lock().map(|mut l| l.clear()).ok();
+    lock(&stats.latencies).clear();
     stats.deliveries.store(0, Ordering::Relaxed);
     stats.delta_bytes.store(0, Ordering::Relaxed);
     stats.full_bytes.store(0, Ordering::Relaxed);
     let trace_start = Instant::now();
-    *started_at
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(trace_start);
+    *lock(&started_at) = Some(trace_start);
     go.notify_waiters();
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     stop.store(true, Ordering::Relaxed);
@@ -392,12 +392,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     for task in &tasks {
         task.abort();
     }
-    let mut latencies = std::mem::take(
-        &mut *stats
-            .latencies
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    let mut latencies = std::mem::take(&mut *lock(&stats.latencies));
     latencies.sort_unstable();
     let at = |q: f64| {
         let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
@@ -647,10 +642,7 @@ impl Player {
                                     .and_then(|t| t.split(';').next())
                                     .and_then(|t| t.parse::<u64>().ok())
                             {
-                                let mut sent = reader_stats
-                                    .sent
-                                    .lock()
-                                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                                let mut sent = lock(&reader_stats.sent);
                                 let key = (delta.battle, *player, n);
                                 if let Some((at, left)) = sent.get_mut(&key) {
                                     let took = now.duration_since(*at);
@@ -659,11 +651,7 @@ impl Player {
                                         sent.remove(&key);
                                     }
                                     drop(sent);
-                                    reader_stats
-                                        .latencies
-                                        .lock()
-                                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                        .push(took);
+                                    lock(&reader_stats.latencies).push(took);
                                 }
                             }
                         }
@@ -735,11 +723,7 @@ impl Player {
         .await;
         let notified = go.notified();
         stats.seated.fetch_add(1, Ordering::Relaxed);
-        if started_at
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_none()
-        {
+        if lock(&started_at).is_none() {
             notified.await;
         }
         let period = Duration::from_secs_f64(1.0 / self.rate);
@@ -778,11 +762,7 @@ impl Player {
                     insert: typed.clone(),
                 };
                 my_len += typed.len();
-                stats
-                    .sent
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert((battle, my_index, n), (Instant::now(), self.room_size));
+                lock(&stats.sent).insert((battle, my_index, n), (Instant::now(), self.room_size));
                 PlayerAction::Edit { edits: vec![edit] }
             };
             if !send(&mut sink, &ClientMsg::Play { battle, action }).await {
