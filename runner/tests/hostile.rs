@@ -437,9 +437,14 @@ async fn the_hostile_corpus_ends_with_the_right_verdicts_and_harms_no_one() {
         started.elapsed() < Duration::from_secs(60),
         "the attack ended in bounded time"
     );
+    // Harming no one means a newcomer never waits for an attacker's slot: the
+    // fair queue starts it at once, so it ends long before the attackers' wall
+    // limit. A bound on the ratio to the idle time measured the machine instead
+    // (a cold CI run's 8 ms against 0.5 ms idle failed it); `eduscale bench
+    // runner` measures the speed.
     assert!(
-        under_attack <= idle * 3 + Duration::from_millis(2),
-        "a benign run took {under_attack:?} during the attack against {idle:?} idle"
+        under_attack < limits().wall / 4,
+        "a benign run took {under_attack:?} during the attack ({idle:?} idle): it waited for an attacker"
     );
     println!("benign run: {idle:?} idle, {under_attack:?} during the attack");
 }
