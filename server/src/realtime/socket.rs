@@ -101,9 +101,11 @@ pub async fn upgrade(
         insights: Some((state.insights.clone(), user)),
     };
     // The socket's task lives as long as the socket, so what it holds is held
-    // 10,000 times over: the upgraded socket is split before the task's future
-    // is made (an `async` block would keep a slot for it), and the peer is
-    // moved into `serve` once instead of also being kept by the block around it.
+    // 10,000 times over. It is a task of its own rather than the one axum
+    // upgrades in: that one would keep axum's upgrade state (the config, the
+    // protocol, this closure's captures) beside the socket's for its whole life.
+    // The upgraded socket is split before the task's future is made, so that
+    // no slot is kept for it.
     ws.on_upgrade(move |socket: WebSocket| {
         let user = peer.user;
         let limits = SocketLimits::default();
@@ -114,10 +116,13 @@ pub async fn upgrade(
         );
         hub.attach(&outbox);
         let (sink, stream) = socket.split();
-        serve(sink, stream, outbox.clone(), peer, limits).map(move |ended| {
-            tracing::debug!(%user, ?ended, "socket closed");
-            hub.detach(&outbox);
-        })
+        tokio::spawn(
+            serve(sink, stream, outbox.clone(), peer, limits).map(move |ended| {
+                tracing::debug!(%user, ?ended, "socket closed");
+                hub.detach(&outbox);
+            }),
+        );
+        std::future::ready(())
     })
 }
 
@@ -213,29 +218,36 @@ impl Bucket {
 
 /// Serves one socket until it ends; returns why. `outbox` is where its
 /// battle deltas and the learner's messages arrive.
-pub async fn serve<S, R>(
-    sink: S,
-    stream: R,
+pub fn serve<S, R>(
+    mut sink: S,
+    mut stream: R,
     outbox: Outbox,
     peer: Peer,
     limits: SocketLimits,
-) -> Ended
+) -> impl Future<Output = Ended>
 where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let conn = outbox.conn;
-    let ended = serve_loop(sink, stream, &outbox, &peer, &limits).await;
-    // Boxed, like every rare step below: a socket's task lives as long as the
-    // socket, and an inline future is as large as its largest step, so each of
-    // 10,000 idle sockets would carry the size of a database query.
-    if let Some(arena) = &peer.arena {
-        Box::pin(arena.unwatch(conn, peer.user, None)).await;
-        if let Err(e) = Box::pin(arena.cancel_match(peer.user)).await {
-            tracing::debug!(error = %e, "could not leave the quick-match queue");
+    // What the socket keeps for its whole life is boxed before its future is
+    // made: the future is held for as long as the socket, 10,000 times over,
+    // and an `async fn` keeps its arguments twice (as passed, and as moved into
+    // its body), 660 bytes of each socket's 1.5 KB future.
+    let held = Box::new((outbox, peer, limits));
+    async move {
+        let (outbox, peer, limits) = &*held;
+        let ended = serve_loop(&mut sink, &mut stream, outbox, peer, limits).await;
+        // Boxed, like every rare step below: an inline future is as large as
+        // its largest step, so each idle socket would carry the size of a
+        // database query.
+        if let Some(arena) = &peer.arena {
+            Box::pin(arena.unwatch(outbox.conn, peer.user, None)).await;
+            if let Err(e) = Box::pin(arena.cancel_match(peer.user)).await {
+                tracing::debug!(error = %e, "could not leave the quick-match queue");
+            }
         }
+        ended
     }
-    ended
 }
 
 async fn serve_loop<S, R>(
@@ -271,11 +283,15 @@ where
         strikes: 0,
         pulse: None,
     };
-    let welcome = ServerMsg::Welcome {
-        version: protocol::VERSION,
-        user: peer.user.to_string(),
+    // In a block of its own, so that the loop below keeps no slot for it.
+    let welcomed = {
+        let welcome = ServerMsg::Welcome {
+            version: protocol::VERSION,
+            user: peer.user.to_string(),
+        };
+        Box::pin(send(&mut sink, &welcome, encoding, limits.send)).await
     };
-    if !Box::pin(send(&mut sink, &welcome, encoding, limits.send)).await {
+    if !welcomed {
         return Ended::SendFailed;
     }
     // What waits here is held by every idle socket, so only the wait itself and
@@ -312,8 +328,11 @@ where
             }
             Event::Queued(out) => {
                 // What else is waiting goes in the same write: under load the
-                // outbox fills, and one flush then carries many deltas.
-                let sent = timeout(limits.send, async {
+                // outbox fills, and one flush then carries many deltas. Boxed:
+                // its deadline and sends are the largest step of the loop
+                // (240 bytes that every idle socket would carry), and an
+                // allocation per write is small beside the write itself.
+                let sent = Box::pin(timeout(limits.send, async {
                     sink.feed(out.message(encoding)).await?;
                     for _ in 1..FLUSH_AT_MOST {
                         match outbox.pop() {
@@ -322,7 +341,7 @@ where
                         }
                     }
                     sink.flush().await
-                })
+                }))
                 .await;
                 if !matches!(sent, Ok(Ok(()))) {
                     return Ended::SendFailed;
