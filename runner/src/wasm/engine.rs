@@ -43,9 +43,20 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // of a snapshot copies it from the image), but with 8 runs in flight
         // the page faults halved throughput (QuickJS hello 3,600/s against
         // 8,700/s, CPython 470/s against 550/s).
-        .linear_memory_keep_resident(4 << 20)
+        //
+        // 16 MiB rather than 4, and the tables too (all of a 100,000-element
+        // table): a page reset in place stays a private page, while a page
+        // unmapped comes back through a copy-on-write fault, and every such
+        // fault, like every unmapping, is a TLB shootdown, an interrupt to each
+        // core running the process's threads (a quarter of the runner bench's
+        // time was spent sending them). Measured by `eduscale bench runner`,
+        // alternating with 4 MiB and no table kept: QuickJS hello 10,900 and
+        // 11,450 runs/s (c32) against 6,080 and 6,180, CPython 1,240 and 1,270
+        // (c2) against 930 and 960, peak RSS 91 MB against 88.
+        .linear_memory_keep_resident(16 << 20)
+        .table_keep_resident(1 << 20)
         // Where the kernel has PAGEMAP_SCAN (Linux 6.7+), reset only the pages a
-        // run touched instead of copying back all 4 MiB or unmapping them (each
+        // run touched instead of copying back all it keeps or unmapping them (each
         // unmapping is a TLB shootdown on every core). Measured here (same
         // machine, alternating): CPython instantiation p50 37 us against 42,
         // hello p50 0.50 ms against 0.74, 1,800 Python runs/s against 1,050,
