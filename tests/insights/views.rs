@@ -279,6 +279,15 @@ async fn an_event_committed_after_a_round_began_is_counted_by_the_next_once(db: 
     assert_eq!(attempts(db.clone()).await, 2);
 }
 
+/// Runs `sql`, an advisory-lock call, on the refresher's lock; its answer.
+async fn refresher_lock(conn: &mut sqlx::PgConnection, sql: &'static str) -> bool {
+    sqlx::query_scalar(sql)
+        .bind(0x696e_7369_6768_7473_i64)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 #[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
 async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
     seeded(&db, 20, 2_000).await;
@@ -286,12 +295,7 @@ async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
     // Hold the refresher's lock as another instance would.
     let url = crate::support::database_url(&db);
     let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(0x696e_7369_6768_7473_i64)
-        .fetch_one(&mut other)
-        .await
-        .unwrap();
-    assert!(locked);
+    assert!(refresher_lock(&mut other, "SELECT pg_try_advisory_lock($1)").await);
     let round = eduscale_server::insights::refresher::round(&db, &redis, false)
         .await
         .unwrap();
@@ -301,12 +305,7 @@ async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
     ));
     // Unlocked explicitly: a closed connection's backend releases its locks
     // as it exits, which may be after the next round has already tried.
-    let unlocked: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
-        .bind(0x696e_7369_6768_7473_i64)
-        .fetch_one(&mut other)
-        .await
-        .unwrap();
-    assert!(unlocked);
+    assert!(refresher_lock(&mut other, "SELECT pg_advisory_unlock($1)").await);
     other.close().await.unwrap();
     let round = eduscale_server::insights::refresher::round(&db, &redis, false)
         .await
