@@ -282,7 +282,7 @@ async fn an_event_committed_after_a_round_began_is_counted_by_the_next_once(db: 
 /// Runs `sql`, an advisory-lock call, on the refresher's lock; its answer.
 async fn refresher_lock(conn: &mut sqlx::PgConnection, sql: &'static str) -> bool {
     sqlx::query_scalar(sql)
-        .bind(0x696e_7369_6768_7473_i64)
+        .bind(eduscale_server::insights::refresher::LOCK_KEY)
         .fetch_one(conn)
         .await
         .unwrap()

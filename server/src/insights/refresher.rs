@@ -20,7 +20,7 @@ use sqlx::{Connection, PgPool};
 use std::time::{Duration, Instant};
 
 /// The advisory lock's key: "insights" in ASCII, any constant would do.
-const LOCK_KEY: i64 = 0x696e_7369_6768_7473;
+pub const LOCK_KEY: i64 = 0x696e_7369_6768_7473;
 
 /// How often to refresh, and to refit.
 #[derive(Debug, Clone, Copy)]
