@@ -77,6 +77,11 @@ pub struct ArenaBenchArgs {
     /// Print the figures as one JSON object (the only output format).
     #[arg(long)]
     pub json: bool,
+    /// Also print, to stderr, the latency of every half second of the trace
+    /// (samples, p50, p99, max): a stall shows as a bad half second, where
+    /// the overall percentiles only say that something was slow.
+    #[arg(long)]
+    pub timeline: bool,
 }
 
 /// A deployment under test.
@@ -281,6 +286,8 @@ struct Stats {
     /// Edits in flight → when sent, and how many members have yet to apply it.
     sent: Mutex<HashMap<EditKey, (Instant, usize)>>,
     latencies: Mutex<Vec<Duration>>,
+    /// With `--timeline`: when each latency was measured, and the latency.
+    timeline: Mutex<Vec<(Instant, Duration)>>,
     deliveries: AtomicU64,
     delta_bytes: AtomicU64,
     full_bytes: AtomicU64,
@@ -335,6 +342,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             room_size: args.room,
             measures_full: seat == 0,
             rate: args.rate,
+            timeline: args.timeline,
         };
         let (stats, stop, go, started_at, connecting) = (
             stats.clone(),
@@ -392,6 +400,9 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     for task in &tasks {
         task.abort();
     }
+    if args.timeline {
+        print_timeline(trace_start, &std::mem::take(&mut *lock(&stats.timeline)));
+    }
     let mut latencies = std::mem::take(&mut *lock(&stats.latencies));
     latencies.sort_unstable();
     let at = |q: f64| {
@@ -422,6 +433,34 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
         "resyncs": stats.resyncs.load(Ordering::Relaxed),
         "refused": lock(&stats.refused).clone(),
     }))
+}
+
+/// Prints the latency of each half second of the trace to stderr.
+fn print_timeline(trace_start: Instant, samples: &[(Instant, Duration)]) {
+    let mut by_half_second: std::collections::BTreeMap<u128, Vec<Duration>> = Default::default();
+    for (at, took) in samples {
+        if let Some(since) = at.checked_duration_since(trace_start) {
+            by_half_second
+                .entry(since.as_millis() / 500)
+                .or_default()
+                .push(*took);
+        }
+    }
+    for (half, mut took) in by_half_second {
+        took.sort_unstable();
+        let at = |q: f64| {
+            let i = ((took.len() as f64 - 1.0) * q).round() as usize;
+            took[i].as_secs_f64() * 1e3
+        };
+        eprintln!(
+            "t={:5.1}s samples={:6} p50={:7.1}ms p99={:7.1}ms max={:7.1}ms",
+            half as f64 / 2.0,
+            took.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
 }
 
 /// Makes `n` learners (one shared, unusable password hash: nobody logs in with
@@ -505,6 +544,7 @@ struct Player {
     room_size: usize,
     measures_full: bool,
     rate: f64,
+    timeline: bool,
 }
 
 type Sink = futures_util::stream::SplitSink<
@@ -564,6 +604,7 @@ impl Player {
         let reader_stats = stats.clone();
         let room_size = self.room_size;
         let measures_full = self.measures_full;
+        let timeline = self.timeline;
         // The reader: applies every delta, and tells the writer when seated.
         let reader = tokio::spawn(async move {
             let mut state: Option<BattleState> = None;
@@ -652,6 +693,9 @@ impl Player {
                                     }
                                     drop(sent);
                                     lock(&reader_stats.latencies).push(took);
+                                    if timeline {
+                                        lock(&reader_stats.timeline).push((now, took));
+                                    }
                                 }
                             }
                         }
@@ -682,6 +726,7 @@ impl Player {
                 }
             }
         });
+        let _reader = AbortOnDrop(reader.abort_handle());
         // Everyone in the room has joined: ready.
         while from_reader
             .recv()
@@ -769,7 +814,25 @@ impl Player {
                 break;
             }
         }
-        reader.abort();
+        // Done sending, but the socket stays open and keeps catching up until
+        // the measurement ends and aborts this task: 10,000 sockets closing at
+        // once are a load of their own, and the edits still in flight were
+        // measured through it (their p50 went from 1 ms to 150).
+        while let Some(seated) = from_reader.recv().await {
+            if let Seated::Lost(have) = seated {
+                send(&mut sink, &ClientMsg::Watch { battle, have }).await;
+            }
+        }
         Ok(())
+    }
+}
+
+/// Aborts a task when dropped: a socket's reader ends with its player, however
+/// the player's task ends (aborted by the measurement, or failed).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
