@@ -4,7 +4,8 @@
 #   ./eduscale.sh run        install what is missing, start PostgreSQL and Redis if none answers,
 #                            build a release, migrate, create the demo accounts, serve on :3000
 #   ./eduscale.sh test       the same set-up, then fmt, clippy, every Rust test and the
-#                            Playwright suite against a release build in Debian's Chromium
+#                            Playwright suite in Debian's Chromium (the server the tests
+#                            built, the browser's WASM as released)
 #   ./eduscale.sh services   only start PostgreSQL and Redis (when none answers)
 #   ./eduscale.sh setup      only install what is missing
 #   ./eduscale.sh sqlx-prepare   refresh .sqlx/ (the offline query data) after changing SQL
@@ -262,21 +263,25 @@ summary() {
 }
 
 end_to_end() {
-  say "Playwright in Chromium against the release build"
+  say "Playwright in Chromium against the server the tests built and the released WASM"
+  # `cargo test` has built this binary already (the root package's integration tests
+  # need it): the same program as the release, unoptimised. Building the server again
+  # in release took 9 of a cold run's 30 minutes.
+  local bin=$TARGET_DIR/debug/eduscale
   (cd end2end && { [ -d node_modules/@playwright/test ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
   local db pid status=0
   db=$(database_url_for eduscale_e2e)
   psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS eduscale_e2e WITH (FORCE)" >/dev/null
   local redis_prefix="e2e-$$:"
-  DATABASE_URL=$db "$TARGET_DIR/release/eduscale" import content
+  DATABASE_URL=$db "$bin" import content
   # The insights test signs in as an instructor (sign-up only makes learners).
   local instructor_email=e2e-instructor@example.com instructor_password=lantern-orbit-5821
-  DATABASE_URL=$db EDUSCALE_USER_PASSWORD=$instructor_password "$TARGET_DIR/release/eduscale" user create \
+  DATABASE_URL=$db EDUSCALE_USER_PASSWORD=$instructor_password "$bin" user create \
     --email "$instructor_email" --role instructor --name "E2E Instructor" --if-missing
   # Insights views refresh every 2 s, so the dashboards show what the tests just did.
   DATABASE_URL=$db LEPTOS_SITE_ADDR=$E2E_ADDR EDUSCALE_REDIS_PREFIX=$redis_prefix EDUSCALE_ARENA_COUNTDOWN_MS=1000 \
     EDUSCALE_INSIGHTS_REFRESH_SECS=2 RUST_LOG=warn \
-    "$TARGET_DIR/release/eduscale" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
+    "$bin" serve >"$TARGET_DIR/e2e-server.log" 2>&1 &
   pid=$!
   (cd end2end && BASE_URL="http://$E2E_ADDR" E2E_INSTRUCTOR_EMAIL=$instructor_email \
     E2E_INSTRUCTOR_PASSWORD=$instructor_password npx playwright test) 2>&1 | tee -a "$SUMMARY" || status=$?
@@ -290,6 +295,10 @@ cmd_test() {
   local started=$SECONDS
   # A test run builds once: incremental caches would only fill the disk.
   export CARGO_INCREMENTAL=0
+  # leptos reads this at compile time to name the WASM the page loads (without it,
+  # `eduscale_bg.wasm`). cargo-leptos sets it for what it builds; the server that
+  # Playwright drives is built by `cargo test`, so every build here sets it alike.
+  export LEPTOS_OUTPUT_NAME=eduscale
   mkdir -p "$TARGET_DIR"
   SUMMARY="$TARGET_DIR/test-output.log"
   : >"$SUMMARY"
@@ -297,10 +306,9 @@ cmd_test() {
   services
   lint
   rust_tests
-  # Playwright needs a release build, not its cross-crate optimisation: thin LTO over
-  # wasmtime and Cranelift was 9 of a cold run's 50 minutes (`run` and production
-  # builds keep it; the browser's WASM keeps its own profile's LTO).
-  CARGO_PROFILE_RELEASE_LTO=off build_release
+  # The browser's WASM, JS and CSS as `run` builds them (the server is the tests' own).
+  say "building the site (WASM, JS, CSS) as released"
+  cargo leptos build --release --frontend-only
   end_to_end
   say "all checks passed in $((SECONDS - started)) s"
   summary
