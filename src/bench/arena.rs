@@ -30,7 +30,7 @@
 //!   ten seconds of patience) or `refused Busy` (the last run is still being
 //!   judged); a refused edit or join would be a bug.
 
-use super::round3;
+use super::{quantile, round3};
 use crate::config::Config;
 use eduscale_core::battle::{ApplyError, BattleState, Mode, Op, Phase, Settings, TextEdit, apply};
 use eduscale_core::code::Language;
@@ -405,12 +405,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     }
     let mut latencies = std::mem::take(&mut *lock(&stats.latencies));
     latencies.sort_unstable();
-    let at = |q: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies
-            .get(i)
-            .map_or(0.0, |d| round3(d.as_secs_f64() * 1e3))
-    };
+    let at = |q: f64| quantile(&latencies, q, 1e-3);
     let per_client = |bytes: u64| round3(bytes as f64 / seats as f64 / elapsed);
     let delta = stats.delta_bytes.load(Ordering::Relaxed);
     let full = stats.full_bytes.load(Ordering::Relaxed);
@@ -448,10 +443,7 @@ fn print_timeline(trace_start: Instant, samples: &[(Instant, Duration)]) {
     }
     for (half, mut took) in by_half_second {
         took.sort_unstable();
-        let at = |q: f64| {
-            let i = ((took.len() as f64 - 1.0) * q).round() as usize;
-            took[i].as_secs_f64() * 1e3
-        };
+        let at = |q: f64| quantile(&took, q, 1e-3);
         eprintln!(
             "t={:5.1}s samples={:6} p50={:7.1}ms p99={:7.1}ms max={:7.1}ms",
             half as f64 / 2.0,

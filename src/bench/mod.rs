@@ -24,12 +24,7 @@ impl Percentiles {
     /// Of `samples`, in the unit `unit` (e.g. 1e-3 for milliseconds).
     pub fn of(samples: &mut [Duration], unit: f64) -> Percentiles {
         samples.sort_unstable();
-        let at = |q: f64| {
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples
-                .get(i)
-                .map_or(0.0, |d| round3(d.as_secs_f64() / unit))
-        };
+        let at = |q: f64| quantile(samples, q, unit);
         Percentiles {
             p50: at(0.5),
             p99: at(0.99),
@@ -50,17 +45,21 @@ impl P95 {
     /// Of `samples`, in the unit `unit` (e.g. 1e-3 for milliseconds).
     pub fn of(samples: &mut [Duration], unit: f64) -> P95 {
         samples.sort_unstable();
-        let at = |q: f64| {
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples
-                .get(i)
-                .map_or(0.0, |d| round3(d.as_secs_f64() / unit))
-        };
+        let at = |q: f64| quantile(samples, q, unit);
         P95 {
             p50: at(0.5),
             p95: at(0.95),
         }
     }
+}
+
+/// The `q` quantile of `sorted`, in the unit `unit` (e.g. 1e-3 for
+/// milliseconds), to three decimals; 0 for no samples.
+pub fn quantile(sorted: &[Duration], q: f64, unit: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted
+        .get(i)
+        .map_or(0.0, |d| round3(d.as_secs_f64() / unit))
 }
 
 /// Three decimals are enough for anyone reading a benchmark.
