@@ -285,9 +285,8 @@ type EditKey = (u64, u8, u64);
 struct Stats {
     /// Edits in flight → when sent, and how many members have yet to apply it.
     sent: Mutex<HashMap<EditKey, (Instant, usize)>>,
-    latencies: Mutex<Vec<Duration>>,
-    /// With `--timeline`: when each latency was measured, and the latency.
-    timeline: Mutex<Vec<(Instant, Duration)>>,
+    /// When each latency was measured, and the latency.
+    latencies: Mutex<Vec<(Instant, Duration)>>,
     deliveries: AtomicU64,
     delta_bytes: AtomicU64,
     full_bytes: AtomicU64,
@@ -342,7 +341,6 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             room_size: args.room,
             measures_full: seat == 0,
             rate: args.rate,
-            timeline: args.timeline,
         };
         let (stats, stop, go, started_at, connecting) = (
             stats.clone(),
@@ -400,10 +398,11 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     for task in &tasks {
         task.abort();
     }
+    let measured = std::mem::take(&mut *lock(&stats.latencies));
     if args.timeline {
-        print_timeline(trace_start, &std::mem::take(&mut *lock(&stats.timeline)));
+        print_timeline(trace_start, &measured);
     }
-    let mut latencies = std::mem::take(&mut *lock(&stats.latencies));
+    let mut latencies: Vec<Duration> = measured.into_iter().map(|(_, took)| took).collect();
     latencies.sort_unstable();
     let at = |q: f64| quantile(&latencies, q, 1e-3);
     let per_client = |bytes: u64| round3(bytes as f64 / seats as f64 / elapsed);
@@ -536,7 +535,6 @@ struct Player {
     room_size: usize,
     measures_full: bool,
     rate: f64,
-    timeline: bool,
 }
 
 type Sink = futures_util::stream::SplitSink<
@@ -596,7 +594,6 @@ impl Player {
         let reader_stats = stats.clone();
         let room_size = self.room_size;
         let measures_full = self.measures_full;
-        let timeline = self.timeline;
         // The reader: applies every delta, and tells the writer when seated.
         let reader = tokio::spawn(async move {
             let mut state: Option<BattleState> = None;
@@ -684,10 +681,7 @@ impl Player {
                                         sent.remove(&key);
                                     }
                                     drop(sent);
-                                    lock(&reader_stats.latencies).push(took);
-                                    if timeline {
-                                        lock(&reader_stats.timeline).push((now, took));
-                                    }
+                                    lock(&reader_stats.latencies).push((now, took));
                                 }
                             }
                         }
