@@ -252,10 +252,14 @@ async fn a_learners_actions_reach_the_pulse_at_once_and_the_dashboard_after_a_re
     assert!(after.events_1m >= before.events_1m + 4);
 
     // The dashboard shows them once the views are refreshed.
-    let round =
-        eduscale_server::insights::refresher::round(&c.app.state.db, &c.app.state.redis, false)
-            .await
-            .unwrap();
+    let round = eduscale_server::insights::refresher::round(
+        &c.app.state.db,
+        &c.app.state.redis,
+        false,
+        std::time::Duration::from_secs(300),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         round,
         eduscale_server::insights::refresher::Round::Refreshed { .. }

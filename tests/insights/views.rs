@@ -296,9 +296,10 @@ async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
     let url = crate::support::database_url(&db);
     let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
     assert!(refresher_lock(&mut other, "SELECT pg_try_advisory_lock($1)").await);
-    let round = eduscale_server::insights::refresher::round(&db, &redis, false)
-        .await
-        .unwrap();
+    let round =
+        eduscale_server::insights::refresher::round(&db, &redis, false, Duration::from_secs(300))
+            .await
+            .unwrap();
     assert!(matches!(
         round,
         eduscale_server::insights::refresher::Round::Skipped
@@ -307,9 +308,10 @@ async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
     // as it exits, which may be after the next round has already tried.
     assert!(refresher_lock(&mut other, "SELECT pg_advisory_unlock($1)").await);
     other.close().await.unwrap();
-    let round = eduscale_server::insights::refresher::round(&db, &redis, false)
-        .await
-        .unwrap();
+    let round =
+        eduscale_server::insights::refresher::round(&db, &redis, false, Duration::from_secs(300))
+            .await
+            .unwrap();
     assert!(
         matches!(
             round,
@@ -317,5 +319,84 @@ async fn only_one_instance_refreshes_at_a_time(db: PgPool) {
         ),
         "{round:?}"
     );
+    redis.quit().await;
+}
+
+#[sqlx::test(migrator = "eduscale_server::db::MIGRATOR")]
+async fn a_round_with_nothing_new_leaves_the_views_alone_and_any_change_refreshes_them(db: PgPool) {
+    use eduscale_server::insights::refresher::{self, Round};
+    seeded(&db, 20, 2_000).await;
+    let redis = crate::support::redis().await;
+    let round = |unchanged_for: u64| {
+        let (db, redis) = (db.clone(), redis.clone());
+        async move {
+            refresher::round(&db, &redis, false, Duration::from_secs(unchanged_for))
+                .await
+                .unwrap()
+        }
+    };
+    let generation = |round: Round| match round {
+        Round::Refreshed { generation, .. } => Some(generation),
+        _ => None,
+    };
+    assert_eq!(generation(round(300).await), Some(1));
+    let (_, first_at) = refresher::current(&redis).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(matches!(round(300).await, Round::Unchanged));
+    let (kept, at) = refresher::current(&redis).await.unwrap();
+    assert_eq!(kept, 1, "cached answers stay valid");
+    assert!(
+        at > first_at,
+        "the views are as fresh as the round that checked them"
+    );
+
+    // Each kind of change the views read refreshes them, once.
+    let changes: [(&str, &str); 5] = [
+        ("an event", "INSERT INTO events (user_id, kind) SELECT id, 'log_in' FROM users WHERE role = 'learner' LIMIT 1"),
+        ("a new learner", "INSERT INTO users (email, display_name, password_hash) VALUES ('new@x.test', 'New', 'none')"),
+        ("a cohort's new member", "INSERT INTO cohort_members (cohort_id, user_id)
+             SELECT c.id, u.id FROM cohorts c, users u
+             WHERE u.email = 'new@x.test' LIMIT 1"),
+        ("a challenge's skills", "UPDATE challenges SET skills = skills || '{extra-skill}'
+             WHERE id = (SELECT challenge_id FROM path_nodes WHERE challenge_id IS NOT NULL LIMIT 1)"),
+        ("a learner who became an instructor", "UPDATE users SET role = 'instructor' WHERE email = 'new@x.test'"),
+    ];
+    let mut expected = 1;
+    for (what, sql) in changes {
+        let changed = sqlx::query(sql).execute(&db).await.unwrap().rows_affected();
+        assert_eq!(changed, 1, "{what}: the change was made");
+        expected += 1;
+        assert_eq!(generation(round(300).await), Some(expected), "{what}");
+        assert!(matches!(round(300).await, Round::Unchanged), "after {what}");
+    }
+    // Emptied roll-ups (a rebuild) refresh even with no event to add back.
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("DELETE FROM events")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    views::rebuild(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    expected += 1;
+    assert_eq!(generation(round(300).await), Some(expected), "a rebuild");
+    let learners: i64 = sqlx::query_scalar("SELECT count(*) FROM insights_learners")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(learners, 0, "the views follow the emptied log");
+    // Unchanged for longer than allowed: refreshed anyway (what moves with the clock).
+    expected += 1;
+    assert_eq!(
+        generation(round(0).await),
+        Some(expected),
+        "too long unrefreshed"
+    );
+
+    use fred::prelude::*;
+    let keys: Vec<String> = ["generation", "refreshed_at", "refreshed_inputs"]
+        .iter()
+        .map(|k| redis.prefix.key(&format!("insights:{k}")))
+        .collect();
+    let _: i64 = redis.pool.del(keys).await.unwrap();
     redis.quit().await;
 }

@@ -67,22 +67,32 @@ pub async fn refresh_all(db: &PgPool) -> Result<Refreshed, sqlx::Error> {
     refresh_on(&mut conn, db).await
 }
 
-/// [`refresh_all`], the roll-ups and the first chain on `conn` (the one holding
-/// the refresher's lock), the second chain on another connection from `db`,
-/// side by side: the round takes the longest chain's time, not the sum.
+/// [`refresh_all`] on `conn` (the one holding the refresher's lock), the views
+/// as [`refresh_views`] does them.
 pub async fn refresh_on(conn: &mut PgConnection, db: &PgPool) -> Result<Refreshed, sqlx::Error> {
     let started = Instant::now();
     let events = roll_up(conn).await?;
     let mut took = vec![("rollups", started.elapsed())];
-    let mut other = db.acquire().await?;
-    let (first, second) = tokio::try_join!(chain(conn, CHAINS[0]), chain(&mut other, CHAINS[1]))?;
-    took.extend(first);
-    took.extend(second);
+    took.extend(refresh_views(conn, db).await?);
     Ok(Refreshed {
         events,
         took: started.elapsed(),
         views: took,
     })
+}
+
+/// The views alone, over the roll-ups as they stand: the first chain on
+/// `conn`, the second on another connection from `db`, side by side (the
+/// round takes the longest chain's time, not the sum). Each view and its time.
+pub async fn refresh_views(
+    conn: &mut PgConnection,
+    db: &PgPool,
+) -> Result<Vec<(&'static str, Duration)>, sqlx::Error> {
+    let mut other = db.acquire().await?;
+    let (mut first, second) =
+        tokio::try_join!(chain(conn, CHAINS[0]), chain(&mut other, CHAINS[1]))?;
+    first.extend(second);
+    Ok(first)
 }
 
 /// Adds the events of every transaction that ended since the last roll-up to
@@ -159,7 +169,9 @@ pub async fn roll_up(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
                GROUP BY 1, 2, 3
                ON CONFLICT (node_id, user_id, verdict) DO UPDATE SET n = v.n + EXCLUDED.n
            ), moved AS (
-               UPDATE insights_rollup_mark SET upto = $3, pending = $5
+               UPDATE insights_rollup_mark
+               SET upto = $3, pending = $5,
+                   changes = changes + (SELECT (count(*) > 0)::int FROM fresh)
            )
            SELECT count(*) AS "added!" FROM fresh"#,
         floor,
@@ -185,10 +197,35 @@ pub async fn rebuild(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("UPDATE insights_rollup_mark SET upto = 0, pending = '{}'")
+    sqlx::query!("UPDATE insights_rollup_mark SET upto = 0, pending = '{}', changes = changes + 1")
         .execute(&mut *tx)
         .await?;
     tx.commit().await
+}
+
+/// A summary of everything the views read, taken in one snapshot: equal
+/// summaries mean a refresh would compute the same contents, but for what
+/// moves with the clock inside a day (the "dropped" learners of
+/// `insights_node_difficulty`, idle for more than seven days), which the
+/// refresher bounds by refreshing anyway after a while.
+///
+/// The roll-ups by their change counter (bumped with every change to them);
+/// the scopes and the node skills by a count and a sum of row hashes (a set's
+/// fingerprint that no order changes): a few milliseconds on 10,000 learners,
+/// against the hundreds a refresh takes.
+pub async fn fingerprint(conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT concat_ws('/',
+               (now() AT TIME ZONE 'UTC')::date,
+               (SELECT changes FROM insights_rollup_mark),
+               (SELECT count(*) || ':' || coalesce(sum(hashtextextended(scope::text || user_id::text, 0)::numeric), 0)
+                FROM insights_scopes),
+               (SELECT count(*) || ':' || coalesce(sum(hashtextextended(node_id::text || '/' || skill, 0)::numeric), 0)
+                FROM insights_node_skills)
+           ) AS "fingerprint!""#
+    )
+    .fetch_one(conn)
+    .await
 }
 
 async fn chain(
