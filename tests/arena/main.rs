@@ -15,4 +15,5 @@ mod world;
 mod bad_input;
 mod failover;
 mod scoring;
+mod store;
 mod sync;

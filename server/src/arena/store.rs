@@ -183,7 +183,10 @@ pub struct PendingDelta {
 }
 
 /// Stores a batch of deltas (of any battles) in one statement. A delta whose
-/// epoch is no longer its battle's is left out; returns how many were stored.
+/// epoch is no longer its battle's, or whose battle is gone, is left out;
+/// returns how many were stored. The battle rows are locked as a foreign key's
+/// check would (`FOR KEY SHARE`), once per statement rather than by a query per
+/// row: see migration `20261203100000_battle_deltas_fenced_without_fk.sql`.
 pub async fn store_deltas(db: &PgPool, batch: &[PendingDelta]) -> Result<u64, sqlx::Error> {
     let battles: Vec<i64> = batch.iter().map(|d| id(d.battle)).collect();
     let seqs: Vec<i64> = batch.iter().map(|d| d.seq as i64).collect();
@@ -195,6 +198,7 @@ pub async fn store_deltas(db: &PgPool, batch: &[PendingDelta]) -> Result<u64, sq
            FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[])
                 AS d(battle_id, seq, epoch, delta)
            JOIN battles b ON b.id = d.battle_id AND b.lease_epoch = d.epoch
+           FOR KEY SHARE OF b
            ON CONFLICT (battle_id, seq) DO NOTHING"#,
         &battles,
         &seqs,
