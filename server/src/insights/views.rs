@@ -64,16 +64,10 @@ pub struct Refreshed {
 /// never blocked).
 pub async fn refresh_all(db: &PgPool) -> Result<Refreshed, sqlx::Error> {
     let mut conn = db.acquire().await?;
-    refresh_on(&mut conn, db).await
-}
-
-/// [`refresh_all`] on `conn` (the one holding the refresher's lock), the views
-/// as [`refresh_views`] does them.
-pub async fn refresh_on(conn: &mut PgConnection, db: &PgPool) -> Result<Refreshed, sqlx::Error> {
     let started = Instant::now();
-    let events = roll_up(conn).await?;
+    let events = roll_up(&mut conn).await?;
     let mut took = vec![("rollups", started.elapsed())];
-    took.extend(refresh_views(conn, db).await?);
+    took.extend(refresh_views(&mut conn, db).await?);
     Ok(Refreshed {
         events,
         took: started.elapsed(),
