@@ -225,7 +225,9 @@ EOF
 # and settings (cargo-leptos 0.3.10, src/compile/front.rs): the library built for WASM with
 # the leptos settings in its environment, wasm-bindgen, the `_bg` dropped from the WASM's
 # name, wasm-opt -Oz; then the JS and CSS minified (esbuild here, where cargo-leptos uses
-# swc and lightningcss) and the assets copied. `test` needs nothing else from cargo-leptos,
+# swc and lightningcss) and the assets copied. The LEPTOS_* values are what cargo-leptos
+# derives from [workspace.metadata.leptos] in Cargo.toml: equal values keep its build cache
+# usable by this one. `test` needs nothing else from cargo-leptos,
 # and installing it took 12 of a cold CI run's 40 minutes.
 build_site() {
   say "building the site (WASM, JS, CSS) as released"

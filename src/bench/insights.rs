@@ -170,10 +170,9 @@ async fn measure(
             .iter()
             .map(|(v, d)| (v.to_string(), round3(d.as_secs_f64())))
             .collect::<BTreeMap<_, _>>(),
-        // Unchanged never comes with no time allowed unrefreshed.
-        refresher::Round::Skipped | refresher::Round::Unchanged => {
-            anyhow::bail!("another process holds the refresher's lock")
-        }
+        refresher::Round::Skipped => anyhow::bail!("another process holds the refresher's lock"),
+        // Never, with no time allowed unrefreshed.
+        refresher::Round::Unchanged => anyhow::bail!("the first round refreshed nothing"),
     };
     let insights = Insights::start(
         db.clone(),

@@ -184,9 +184,9 @@ pub struct PendingDelta {
 
 /// Stores a batch of deltas (of any battles) in one statement. A delta whose
 /// epoch is no longer its battle's, or whose battle is gone, is left out;
-/// returns how many were stored. The battle rows are locked as a foreign key's
-/// check would (`FOR KEY SHARE`), once per statement rather than by a query per
-/// row: see migration `20261203100000_battle_deltas_fenced_without_fk.sql`.
+/// returns how many were stored. The join locks the battle rows as a foreign
+/// key's check would (`FOR KEY SHARE`), without the check's query per row: see
+/// migration `20261203100000_battle_deltas_fenced_without_fk.sql`.
 pub async fn store_deltas(db: &PgPool, batch: &[PendingDelta]) -> Result<u64, sqlx::Error> {
     let battles: Vec<i64> = batch.iter().map(|d| id(d.battle)).collect();
     let seqs: Vec<i64> = batch.iter().map(|d| d.seq as i64).collect();
