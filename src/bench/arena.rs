@@ -13,7 +13,8 @@
 //!
 //! Figures:
 //! - `latency_ms`: from sending an edit to each room member (its sender
-//!   included) having applied the delta that carries it;
+//!   included) having applied the delta that carries it (the edit's text
+//!   starts with its send time, so each member times it on its own);
 //! - `deliveries_per_s`: deltas applied by all sockets, per second;
 //! - `bytes_per_client_per_s`: what the deltas cost on the wire, and what the
 //!   same trace would cost if every change resent the whole state;
@@ -28,7 +29,9 @@
 //! - `refused`: the refusals and errors the sockets heard, by kind. Under load
 //!   some runs are `error Unavailable` (the runner stayed full for the run's
 //!   ten seconds of patience) or `refused Busy` (the last run is still being
-//!   judged); a refused edit or join would be a bug.
+//!   judged); a refused edit or join would be a bug;
+//! - `stuck_sockets`: sockets that had not handed in their figures 10 s after
+//!   the measurement ended (their figures are missing; there should be none).
 
 use super::{quantile, round3};
 use crate::config::Config;
@@ -43,10 +46,10 @@ use serde_json::json;
 use sqlx::{Connection, Executor, PgPool};
 use std::collections::HashMap;
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -277,19 +280,45 @@ fn total_rss(target: &Target) -> Option<u64> {
     target.children.iter().map(|c| rss_kb(c.id())).sum()
 }
 
-/// An edit in flight: (battle, player, edit number).
-type EditKey = (u64, u8, u64);
+/// Where the run is; every socket follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Sockets connect, join, ready up and type their starting document.
+    Seating,
+    /// The measured trace: every player types, runs and submits.
+    Trace,
+    /// Sending is over; what is still in flight arrives and is measured.
+    Draining,
+    /// The measurement is over: hand in the tally and close.
+    Over,
+}
 
-/// What every socket adds to.
+/// What one socket measured, kept by the socket and handed in once, at the
+/// end. With 10,000 sockets on two cores, a shared map of edits in flight and
+/// shared counters touched at every delivery cost the bench (and so the
+/// servers it shares the cores with) a lock or a contended cache line each.
+#[derive(Default)]
+struct Tally {
+    /// When each latency was measured, and the latency.
+    latencies: Vec<(Instant, Duration)>,
+    deliveries: u64,
+    delta_bytes: u64,
+    full_bytes: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.latencies.extend(other.latencies);
+        self.deliveries += other.deliveries;
+        self.delta_bytes += other.delta_bytes;
+        self.full_bytes += other.full_bytes;
+    }
+}
+
+/// What every socket adds to: the tallies handed in, and what happens rarely.
 #[derive(Default)]
 struct Stats {
-    /// Edits in flight → when sent, and how many members have yet to apply it.
-    sent: Mutex<HashMap<EditKey, (Instant, usize)>>,
-    /// When each latency was measured, and the latency.
-    latencies: Mutex<Vec<(Instant, Duration)>>,
-    deliveries: AtomicU64,
-    delta_bytes: AtomicU64,
-    full_bytes: AtomicU64,
+    tally: Mutex<Tally>,
     desyncs: AtomicU64,
     gaps: AtomicU64,
     resyncs: AtomicU64,
@@ -304,6 +333,13 @@ struct Stats {
 impl Stats {
     fn refused(&self, kind: String) {
         *lock(&self.refused).entry(kind).or_default() += 1;
+    }
+
+    fn failed(&self, why: String) {
+        let mut failures = lock(&self.failures);
+        if failures.len() < 5 {
+            failures.push(why);
+        }
     }
 }
 
@@ -321,9 +357,8 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     let battles = seed_battles(target, &people, args.room).await?;
     let rss_before = total_rss(target);
     let stats = Arc::new(Stats::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let go = Arc::new(tokio::sync::Notify::new());
-    let started_at = Arc::new(Mutex::new(None::<Instant>));
+    let (stage, following) = watch::channel(Stage::Seating);
+    let base = Instant::now();
     let connecting = Arc::new(Semaphore::new(256));
     let mut tasks = Vec::with_capacity(people.len());
     for (i, (user, cookie)) in people.iter().enumerate() {
@@ -341,26 +376,12 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             room_size: args.room,
             measures_full: seat == 0,
             rate: args.rate,
+            base,
+            stats: stats.clone(),
+            stage: following.clone(),
+            connecting: connecting.clone(),
         };
-        let (stats, stop, go, started_at, connecting) = (
-            stats.clone(),
-            stop.clone(),
-            go.clone(),
-            started_at.clone(),
-            connecting.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let user = player.user;
-            if let Err(e) = player
-                .play(stats.clone(), stop, go, started_at, connecting)
-                .await
-            {
-                let mut failures = lock(&stats.failures);
-                if failures.len() < 5 {
-                    failures.push(format!("{user}: {e:#}"));
-                }
-            }
-        }));
+        tasks.push(tokio::spawn(player.play()));
     }
     let seats = tasks.len() as u64;
     // Seating goes on while sockets keep being seated; a minute with none
@@ -383,31 +404,40 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
     // Everyone is connected and in a running battle: what the sockets cost.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after = total_rss(target);
-    lock(&stats.latencies).clear();
-    stats.deliveries.store(0, Ordering::Relaxed);
-    stats.delta_bytes.store(0, Ordering::Relaxed);
-    stats.full_bytes.store(0, Ordering::Relaxed);
     let trace_start = Instant::now();
-    *lock(&started_at) = Some(trace_start);
-    go.notify_waiters();
+    if args.timeline {
+        // For lining the timeline up with the instances' logs and other traces.
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!("trace began at {:.3} (Unix time)", unix.as_secs_f64());
+    }
+    stage.send_replace(Stage::Trace);
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
-    stop.store(true, Ordering::Relaxed);
+    stage.send_replace(Stage::Draining);
     let elapsed = trace_start.elapsed().as_secs_f64();
     // Let what is in flight arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    for task in &tasks {
-        task.abort();
+    stage.send_replace(Stage::Over);
+    // Every socket hands in its tally and closes; one that does not within
+    // a few seconds is stuck, and its figures are lost (counted below).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut stuck = 0;
+    for mut task in tasks {
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            task.abort();
+            stuck += 1;
+        }
     }
-    let measured = std::mem::take(&mut *lock(&stats.latencies));
+    let tally = std::mem::take(&mut *lock(&stats.tally));
     if args.timeline {
-        print_timeline(trace_start, &measured);
+        print_timeline(trace_start, &tally.latencies);
     }
-    let mut latencies: Vec<Duration> = measured.into_iter().map(|(_, took)| took).collect();
+    let mut latencies: Vec<Duration> = tally.latencies.iter().map(|(_, took)| *took).collect();
     latencies.sort_unstable();
     let at = |q: f64| quantile(&latencies, q, 1e-3);
     let per_client = |bytes: u64| round3(bytes as f64 / seats as f64 / elapsed);
-    let delta = stats.delta_bytes.load(Ordering::Relaxed);
-    let full = stats.full_bytes.load(Ordering::Relaxed);
+    let (delta, full) = (tally.delta_bytes, tally.full_bytes);
     Ok(json!({
         "clients": seats,
         "instances": target.addrs.len(),
@@ -415,7 +445,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
         "rate": args.rate,
         "latency_ms": {"p50": at(0.5), "p99": at(0.99), "p999": at(0.999)},
         "samples": latencies.len(),
-        "deliveries_per_s": round3(stats.deliveries.load(Ordering::Relaxed) as f64 / elapsed),
+        "deliveries_per_s": round3(tally.deliveries as f64 / elapsed),
         "bytes_per_client_per_s": {"delta": per_client(delta), "full_state": per_client(full)},
         "delta_ratio": if full == 0 { 0.0 } else { round3(delta as f64 / full as f64) },
         "rss_kb_per_socket": match (rss_before, rss_after) {
@@ -426,6 +456,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
         "gaps": stats.gaps.load(Ordering::Relaxed),
         "resyncs": stats.resyncs.load(Ordering::Relaxed),
         "refused": lock(&stats.refused).clone(),
+        "stuck_sockets": stuck,
     }))
 }
 
@@ -514,18 +545,6 @@ fn code(i: usize) -> String {
         .collect()
 }
 
-/// What the reader tells the writer.
-#[derive(Debug, Clone, Copy)]
-enum Seated {
-    /// Everyone has joined.
-    Full,
-    /// The battle runs; this is my index among the players.
-    Running(u8),
-    /// Watch again, from this seq (a gap, a resync) or afresh (a copy that
-    /// went out of step).
-    Lost(Option<u64>),
-}
-
 /// One player's socket.
 struct Player {
     user: Uuid,
@@ -535,290 +554,323 @@ struct Player {
     room_size: usize,
     measures_full: bool,
     rate: f64,
+    /// What the send times in typed edits count from.
+    base: Instant,
+    stats: Arc<Stats>,
+    stage: watch::Receiver<Stage>,
+    connecting: Arc<Semaphore>,
 }
 
-type Sink = futures_util::stream::SplitSink<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    Message,
->;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn send(sink: &mut Sink, msg: &ClientMsg) -> bool {
+async fn send(socket: &mut Socket, msg: &ClientMsg) -> bool {
     match protocol::encode(msg, Encoding::Binary) {
-        Frame::Binary(bytes) => sink.send(Message::Binary(bytes.into())).await.is_ok(),
+        Frame::Binary(bytes) => socket.send(Message::Binary(bytes.into())).await.is_ok(),
         Frame::Text(_) => false,
     }
 }
 
-impl Player {
-    async fn play(
-        self,
-        stats: Arc<Stats>,
-        stop: Arc<AtomicBool>,
-        go: Arc<tokio::sync::Notify>,
-        started_at: Arc<Mutex<Option<Instant>>>,
-        connecting: Arc<Semaphore>,
-    ) -> anyhow::Result<()> {
-        let socket = {
-            let _permit = connecting.acquire().await?;
-            let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
-            let headers = request.headers_mut();
-            headers.insert(
-                "cookie",
-                format!("{}={}", eduscale_server::auth::session::COOKIE, self.cookie).parse()?,
-            );
-            headers.insert("sec-websocket-protocol", BINARY_SUBPROTOCOL.parse()?);
-            // tungstenite zero-fills its whole read buffer (128 KiB by default)
-            // before each read: with 10,000 sockets that was half the bench's
-            // own CPU, taken from the servers it measures. Browsers also send
-            // without Nagle's delay.
-            let config = WebSocketConfig::default().read_buffer_size(4 << 10);
-            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-                .await?
-                .0
-        };
-        let (mut sink, mut stream) = socket.split();
-        let battle = self.battle;
-        send(&mut sink, &ClientMsg::Watch { battle, have: None }).await;
-        send(
-            &mut sink,
-            &ClientMsg::Play {
-                battle,
-                action: PlayerAction::Join {
-                    language: Language::Python,
-                },
-            },
-        )
-        .await;
-        let me = self.user.to_string();
-        let (to_writer, mut from_reader) = tokio::sync::mpsc::channel::<Seated>(4);
-        let reader_stats = stats.clone();
-        let room_size = self.room_size;
-        let measures_full = self.measures_full;
-        // The reader: applies every delta, and tells the writer when seated.
-        let reader = tokio::spawn(async move {
-            let mut state: Option<BattleState> = None;
-            let mut snapshot_tag = 0;
-            let mut told_ready = false;
-            let mut told_running = false;
-            // The seq a catch-up was asked from: asked once, as the browser does.
-            let mut asked: Option<u64> = None;
-            while let Some(Ok(message)) = stream.next().await {
-                let Message::Binary(bytes) = message else {
-                    continue;
-                };
-                let Ok(msg) =
-                    protocol::decode::<ServerMsg>(&Frame::Binary(bytes.to_vec()), Encoding::Binary)
-                else {
-                    continue;
-                };
-                match msg {
-                    ServerMsg::Resync { .. } => {
-                        reader_stats.resyncs.fetch_add(1, Ordering::Relaxed);
-                        let have = state.as_ref().map(|s| s.seq);
-                        asked = have;
-                        let _ = to_writer.send(Seated::Lost(have)).await;
-                    }
-                    ServerMsg::BattleSnapshot(s) => {
-                        asked = None;
-                        // The bytes of a snapshot beyond its state (the message's tag).
-                        snapshot_tag = bytes.len().saturating_sub(
-                            postcard::experimental::serialized_size(&*s).unwrap_or(0),
-                        );
-                        state = Some(*s);
-                    }
-                    ServerMsg::BattleDelta(delta) => {
-                        let Some(current) = state.as_mut() else {
-                            continue;
-                        };
-                        let now = Instant::now();
-                        match apply(current, &delta) {
-                            Ok(()) => asked = None,
-                            Err(ApplyError::Duplicate { .. }) => continue,
-                            Err(ApplyError::Gap { have, .. }) => {
-                                reader_stats.gaps.fetch_add(1, Ordering::Relaxed);
-                                if asked != Some(have) {
-                                    asked = Some(have);
-                                    let _ = to_writer.send(Seated::Lost(Some(have))).await;
-                                }
-                                continue;
-                            }
-                            Err(_) => {
-                                reader_stats.desyncs.fetch_add(1, Ordering::Relaxed);
-                                state = None;
-                                asked = None;
-                                let _ = to_writer.send(Seated::Lost(None)).await;
-                                continue;
-                            }
-                        }
-                        reader_stats.deliveries.fetch_add(1, Ordering::Relaxed);
-                        reader_stats
-                            .delta_bytes
-                            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                        if measures_full {
-                            // What a full-state message would have cost every member,
-                            // counted without building one.
-                            let full = (snapshot_tag
-                                + postcard::experimental::serialized_size(&*current).unwrap_or(0))
-                                as u64;
-                            reader_stats
-                                .full_bytes
-                                .fetch_add(full * room_size as u64, Ordering::Relaxed);
-                        }
-                        for op in &delta.ops {
-                            if let Op::Edit { player, edit } = op
-                                && let Some(n) = edit
-                                    .insert
-                                    .strip_prefix('#')
-                                    .and_then(|t| t.split(';').next())
-                                    .and_then(|t| t.parse::<u64>().ok())
-                            {
-                                let mut sent = lock(&reader_stats.sent);
-                                let key = (delta.battle, *player, n);
-                                if let Some((at, left)) = sent.get_mut(&key) {
-                                    let took = now.duration_since(*at);
-                                    *left -= 1;
-                                    if *left == 0 {
-                                        sent.remove(&key);
-                                    }
-                                    drop(sent);
-                                    lock(&reader_stats.latencies).push((now, took));
-                                }
-                            }
-                        }
-                    }
-                    // Counted by kind: the details ("try again in 2 s") vary.
-                    ServerMsg::BattleRefused { refusal, .. } => {
-                        let kind = format!("{refusal:?}");
-                        let kind = kind.split('(').next().unwrap_or_default();
-                        reader_stats.refused(format!("refused {kind}"));
-                    }
-                    ServerMsg::Error { code, .. } => {
-                        reader_stats.refused(format!("error {code:?}"));
-                    }
-                    _ => {}
-                }
-                if let Some(s) = &state {
-                    if !told_ready && s.players.len() == room_size {
-                        told_ready = true;
-                        let _ = to_writer.send(Seated::Full).await;
-                    }
-                    if !told_running
-                        && matches!(s.phase, Phase::Running { .. })
-                        && let Some(index) = s.player_index(&me)
-                    {
-                        told_running = true;
-                        let _ = to_writer.send(Seated::Running(index as u8)).await;
-                    }
-                }
-            }
-        });
-        let _reader = AbortOnDrop(reader.abort_handle());
-        // Everyone in the room has joined: ready.
-        while from_reader
-            .recv()
-            .await
-            .is_some_and(|m| !matches!(m, Seated::Full))
-        {}
-        send(
-            &mut sink,
-            &ClientMsg::Play {
-                battle,
-                action: PlayerAction::Ready { ready: true },
-            },
-        )
-        .await;
-        let mut my_index = None;
-        while my_index.is_none() {
-            match from_reader.recv().await {
-                Some(Seated::Running(index)) => my_index = Some(index),
-                Some(_) => {}
-                None => anyhow::bail!("the socket closed before the battle started"),
-            }
+/// The next tick of `ticker`, or never while there is none.
+async fn tick(ticker: &mut Option<tokio::time::Interval>) {
+    match ticker {
+        Some(ticker) => {
+            ticker.tick().await;
         }
-        let my_index = my_index.unwrap_or_default();
-        // The starting document (not measured), then wait for the start signal.
-        let mut my_len = STARTER.len();
-        send(
-            &mut sink,
-            &ClientMsg::Play {
-                battle,
-                action: PlayerAction::Edit {
-                    edits: vec![TextEdit {
-                        at: 0,
-                        delete: 0,
-                        insert: STARTER.to_owned(),
-                    }],
-                },
-            },
-        )
-        .await;
-        let notified = go.notified();
-        stats.seated.fetch_add(1, Ordering::Relaxed);
-        if lock(&started_at).is_none() {
-            notified.await;
-        }
-        let period = Duration::from_secs_f64(1.0 / self.rate);
-        let mut n: u64 = 0;
-        // Stagger the start over one period so sends do not come in waves.
-        let offset = rand::thread_rng().gen_range(0.0..1.0);
-        tokio::time::sleep(period.mul_f64(offset)).await;
-        let mut ticker = tokio::time::interval(period);
-        while !stop.load(Ordering::Relaxed) {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                // Catching up goes out at once, as the browser's does.
-                lost = from_reader.recv() => {
-                    match lost {
-                        Some(Seated::Lost(have)) => {
-                            send(&mut sink, &ClientMsg::Watch { battle, have }).await;
-                        }
-                        Some(_) => {}
-                        // The socket closed.
-                        None => break,
-                    }
-                    continue;
-                }
-            }
-            let roll: f64 = rand::thread_rng().gen_range(0.0..1.0);
-            let action = if roll < 0.002 {
-                PlayerAction::Submit
-            } else if roll < 0.007 {
-                PlayerAction::Run
-            } else {
-                n += 1;
-                let typed = format!("#{n};{}\n", "x".repeat(rand::thread_rng().gen_range(2..10)));
-                let edit = TextEdit {
-                    at: my_len as u32,
-                    delete: 0,
-                    insert: typed.clone(),
-                };
-                my_len += typed.len();
-                lock(&stats.sent).insert((battle, my_index, n), (Instant::now(), self.room_size));
-                PlayerAction::Edit { edits: vec![edit] }
-            };
-            if !send(&mut sink, &ClientMsg::Play { battle, action }).await {
-                break;
-            }
-        }
-        // Done sending, but the socket stays open and keeps catching up until
-        // the measurement ends and aborts this task: 10,000 sockets closing at
-        // once are a load of their own, and the edits still in flight were
-        // measured through it (their p50 went from 1 ms to 150).
-        while let Some(seated) = from_reader.recv().await {
-            if let Seated::Lost(have) = seated {
-                send(&mut sink, &ClientMsg::Watch { battle, have }).await;
-            }
-        }
-        Ok(())
+        None => std::future::pending().await,
     }
 }
 
-/// Aborts a task when dropped: a socket's reader ends with its player, however
-/// the player's task ends (aborted by the measurement, or failed).
-struct AbortOnDrop(tokio::task::AbortHandle);
+impl Player {
+    /// Connects, plays through the run, and hands in what it measured.
+    async fn play(mut self) {
+        let user = self.user;
+        let stats = self.stats.clone();
+        let mut tally = Tally::default();
+        let played = match self.connect().await {
+            Ok(mut socket) => self.follow(&mut socket, &mut tally).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = played {
+            stats.failed(format!("{user}: {e:#}"));
+        }
+        lock(&stats.tally).add(tally);
+    }
 
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+    async fn connect(&self) -> anyhow::Result<Socket> {
+        let _permit = self.connecting.acquire().await?;
+        let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
+        let headers = request.headers_mut();
+        headers.insert(
+            "cookie",
+            format!("{}={}", eduscale_server::auth::session::COOKIE, self.cookie).parse()?,
+        );
+        headers.insert("sec-websocket-protocol", BINARY_SUBPROTOCOL.parse()?);
+        // tungstenite zero-fills its whole read buffer (128 KiB by default)
+        // before each read: with 10,000 sockets that was half the bench's own
+        // CPU, taken from the servers it measures. Browsers also send without
+        // Nagle's delay.
+        let config = WebSocketConfig::default().read_buffer_size(4 << 10);
+        Ok(
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                .await?
+                .0,
+        )
+    }
+
+    /// One task per socket: it reads and applies every delta, answers what the
+    /// battle asks (ready up, catch up) and types on its ticker, in turn.
+    /// (Two tasks per socket, a reader and a writer talking over a channel,
+    /// cost twice the wake-ups for nothing: a send is short.)
+    async fn follow(&mut self, socket: &mut Socket, tally: &mut Tally) -> anyhow::Result<()> {
+        let battle = self.battle;
+        send(socket, &ClientMsg::Watch { battle, have: None }).await;
+        let join = PlayerAction::Join {
+            language: Language::Python,
+        };
+        send(
+            socket,
+            &ClientMsg::Play {
+                battle,
+                action: join,
+            },
+        )
+        .await;
+        let mut copy = Follower {
+            me: self.user.to_string(),
+            room_size: self.room_size,
+            measures_full: self.measures_full,
+            base: self.base,
+            state: None,
+            snapshot_tag: 0,
+            told_full: false,
+            told_running: false,
+            asked: None,
+        };
+        let mut stage = Stage::Seating;
+        let mut seated = false;
+        let mut my_len = STARTER.len();
+        let mut ticker = None;
+        let period = Duration::from_secs_f64(1.0 / self.rate);
+        loop {
+            tokio::select! {
+                message = socket.next() => {
+                    let bytes = match message {
+                        Some(Ok(Message::Binary(bytes))) => bytes,
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => anyhow::bail!("the socket failed: {e}"),
+                        None => anyhow::bail!("the server closed the socket"),
+                    };
+                    let counting = stage != Stage::Seating;
+                    let tally = counting.then_some(&mut *tally);
+                    if let Some(heard) = copy.take(&bytes, &self.stats, tally) {
+                        seated |= matches!(heard, Heard::Running);
+                        self.answer(socket, heard).await;
+                    }
+                }
+                changed = self.stage.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    stage = *self.stage.borrow_and_update();
+                    match stage {
+                        Stage::Seating => {}
+                        Stage::Trace => {
+                            anyhow::ensure!(seated, "the trace began before the socket was seated");
+                            ticker = Some(staggered(period));
+                        }
+                        // Done sending, but the socket stays open and keeps
+                        // catching up until the measurement is over: 10,000
+                        // sockets closing at once are a load of their own, and
+                        // the edits still in flight were measured through it
+                        // (their p50 went from 1 ms to 150).
+                        Stage::Draining => ticker = None,
+                        Stage::Over => return Ok(()),
+                    }
+                }
+                () = tick(&mut ticker) => {
+                    let action = next_action(self.base, &mut my_len);
+                    if !send(socket, &ClientMsg::Play { battle, action }).await {
+                        anyhow::bail!("could not send to the server");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Does what the battle asks: ready up, type the starting document once
+    /// the battle runs (not measured), or catch up (at once, as the browser does).
+    async fn answer(&self, socket: &mut Socket, heard: Heard) {
+        let battle = self.battle;
+        let msg = match heard {
+            Heard::Full => ClientMsg::Play {
+                battle,
+                action: PlayerAction::Ready { ready: true },
+            },
+            Heard::Running => {
+                self.stats.seated.fetch_add(1, Ordering::Relaxed);
+                let edits = vec![TextEdit {
+                    at: 0,
+                    delete: 0,
+                    insert: STARTER.to_owned(),
+                }];
+                ClientMsg::Play {
+                    battle,
+                    action: PlayerAction::Edit { edits },
+                }
+            }
+            Heard::Lost(have) => ClientMsg::Watch { battle, have },
+        };
+        send(socket, &msg).await;
+    }
+}
+
+/// A ticker of `period` whose first tick comes within one period, so that
+/// 10,000 sockets do not send in waves.
+fn staggered(period: Duration) -> tokio::time::Interval {
+    let offset = period.mul_f64(rand::thread_rng().gen_range(0.0..1.0));
+    tokio::time::interval_at(tokio::time::Instant::now() + offset, period)
+}
+
+/// A player's next move: mostly typing at the end of a document `my_len` long,
+/// now and then a run of the visible tests or a submission.
+fn next_action(base: Instant, my_len: &mut usize) -> PlayerAction {
+    let roll: f64 = rand::thread_rng().gen_range(0.0..1.0);
+    if roll < 0.002 {
+        return PlayerAction::Submit;
+    }
+    if roll < 0.007 {
+        return PlayerAction::Run;
+    }
+    // The edit carries when it was sent: whoever applies it knows its latency
+    // without asking anyone.
+    let sent = base.elapsed().as_micros();
+    let typed = "x".repeat(rand::thread_rng().gen_range(2..10));
+    let edit = TextEdit {
+        at: *my_len as u32,
+        delete: 0,
+        insert: format!("#{sent};{typed}\n"),
+    };
+    *my_len += edit.insert.len();
+    PlayerAction::Edit { edits: vec![edit] }
+}
+
+/// What a message from the server asks of its socket.
+#[derive(Debug, Clone, Copy)]
+enum Heard {
+    /// Everyone has joined: ready up.
+    Full,
+    /// The battle runs, with me among its players.
+    Running,
+    /// Watch again, from this seq (a gap, a resync) or afresh (a copy that
+    /// went out of step).
+    Lost(Option<u64>),
+}
+
+/// A socket's copy of its battle, kept as the browser keeps it.
+struct Follower {
+    me: String,
+    room_size: usize,
+    measures_full: bool,
+    base: Instant,
+    state: Option<BattleState>,
+    /// The bytes of a snapshot beyond its state (the message's tag).
+    snapshot_tag: usize,
+    told_full: bool,
+    told_running: bool,
+    /// The seq a catch-up was asked from: asked once, as the browser does.
+    asked: Option<u64>,
+}
+
+impl Follower {
+    /// Takes one binary message; what the socket must do about it. Deliveries
+    /// and latencies go to `tally` when given (in the trace).
+    fn take(&mut self, bytes: &[u8], stats: &Stats, tally: Option<&mut Tally>) -> Option<Heard> {
+        let msg =
+            protocol::decode::<ServerMsg>(&Frame::Binary(bytes.to_vec()), Encoding::Binary).ok()?;
+        match msg {
+            ServerMsg::Resync { .. } => {
+                stats.resyncs.fetch_add(1, Ordering::Relaxed);
+                self.asked = self.state.as_ref().map(|s| s.seq);
+                return Some(Heard::Lost(self.asked));
+            }
+            ServerMsg::BattleSnapshot(s) => {
+                self.asked = None;
+                self.snapshot_tag = bytes
+                    .len()
+                    .saturating_sub(postcard::experimental::serialized_size(&*s).unwrap_or(0));
+                self.state = Some(*s);
+            }
+            ServerMsg::BattleDelta(delta) => {
+                let current = self.state.as_mut()?;
+                let now = Instant::now();
+                match apply(current, &delta) {
+                    Ok(()) => self.asked = None,
+                    Err(ApplyError::Duplicate { .. }) => return None,
+                    Err(ApplyError::Gap { have, .. }) => {
+                        stats.gaps.fetch_add(1, Ordering::Relaxed);
+                        if self.asked == Some(have) {
+                            return None;
+                        }
+                        self.asked = Some(have);
+                        return Some(Heard::Lost(Some(have)));
+                    }
+                    Err(_) => {
+                        stats.desyncs.fetch_add(1, Ordering::Relaxed);
+                        self.state = None;
+                        self.asked = None;
+                        return Some(Heard::Lost(None));
+                    }
+                }
+                if let Some(tally) = tally {
+                    tally.deliveries += 1;
+                    tally.delta_bytes += bytes.len() as u64;
+                    if self.measures_full {
+                        // What a full-state message would have cost every
+                        // member, counted without building one.
+                        let full = self.snapshot_tag
+                            + postcard::experimental::serialized_size(&*current).unwrap_or(0);
+                        tally.full_bytes += (full * self.room_size) as u64;
+                    }
+                    for op in &delta.ops {
+                        if let Op::Edit { edit, .. } = op
+                            && let Some(sent) = edit
+                                .insert
+                                .strip_prefix('#')
+                                .and_then(|t| t.split(';').next())
+                                .and_then(|t| t.parse::<u64>().ok())
+                        {
+                            let sent = self.base + Duration::from_micros(sent);
+                            tally
+                                .latencies
+                                .push((now, now.saturating_duration_since(sent)));
+                        }
+                    }
+                }
+            }
+            // Counted by kind: the details ("try again in 2 s") vary.
+            ServerMsg::BattleRefused { refusal, .. } => {
+                let kind = format!("{refusal:?}");
+                let kind = kind.split('(').next().unwrap_or_default();
+                stats.refused(format!("refused {kind}"));
+            }
+            ServerMsg::Error { code, .. } => {
+                stats.refused(format!("error {code:?}"));
+            }
+            _ => {}
+        }
+        let state = self.state.as_ref()?;
+        if !self.told_full && state.players.len() == self.room_size {
+            self.told_full = true;
+            return Some(Heard::Full);
+        }
+        if !self.told_running
+            && matches!(state.phase, Phase::Running { .. })
+            && state.player_index(&self.me).is_some()
+        {
+            self.told_running = true;
+            return Some(Heard::Running);
+        }
+        None
     }
 }
