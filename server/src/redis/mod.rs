@@ -84,6 +84,10 @@ impl Redis {
             .with_connection_config(|c| {
                 c.connection_timeout = Duration::from_secs(3);
                 c.internal_command_timeout = Duration::from_secs(5);
+                // fred leaves Nagle's algorithm on: with many tasks' commands
+                // pipelined on one connection, each write then waits for the
+                // ACK of the one before, which comes with Redis's reply.
+                c.tcp.nodelay = Some(true);
             })
             .with_performance_config(|p| {
                 p.default_command_timeout = Duration::from_secs(5);

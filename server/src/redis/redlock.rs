@@ -347,6 +347,8 @@ impl Node {
             .with_connection_config(|c| {
                 c.connection_timeout = CONNECT_TIMEOUT;
                 c.max_command_attempts = 1;
+                // Every node's vote is a round trip the lock waits for: sent at once.
+                c.tcp.nodelay = Some(true);
             })
             .with_performance_config(|p| p.default_command_timeout = MAX_NODE_TIMEOUT)
             // Back off from 100 ms to 2 s, forever: a node that comes back votes again.
