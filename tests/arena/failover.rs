@@ -6,7 +6,7 @@ use crate::world::{
     PATIENCE, World, all_until, assert_in_step, code_of, solution, start_battle, watch_all,
 };
 use eduscale_core::battle::Phase;
-use eduscale_core::protocol::ClientMsg;
+use eduscale_core::protocol::{ClientMsg, ServerMsg};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -221,6 +221,66 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
     all_until(&mut seats, |s| code_of(s, ana_id) == "print(1)").await;
     settle(&mut seats).await;
     for seat in &seats {
+        assert!(
+            seat.seqs_contiguous(),
+            "a seq was skipped or repeated: {:?}",
+            seat.applied
+        );
+    }
+    assert_in_step(&seats);
+    world.cleanup().await;
+}
+
+/// Moves that reach an owner frozen past its lease are played by its
+/// successor, in order, when it wakes: none is lost, and none is refused as
+/// misplaced by the old owner's copy, which never saw the moves played
+/// meanwhile.
+#[sqlx::test]
+async fn moves_sent_to_a_frozen_owner_are_handed_on_to_its_successor(db: PgPool) {
+    let world = World::start(db.clone(), 2, 1_000, 300).await;
+    let addrs = [world.instances[0].addr, world.instances[1].addr];
+    let ana = world.person("Ana").await;
+    let ben = world.person("Ben").await;
+    let battle = ana.create(addrs[0], "duel", true).await;
+    // Seat i is on instance i % 2: Ana on both, Ben on both.
+    let mut seats = vec![
+        Seat::open(&ana, addrs[0]).await,
+        Seat::open(&ana, addrs[1]).await,
+        Seat::open(&ben, addrs[0]).await,
+        Seat::open(&ben, addrs[1]).await,
+    ];
+    watch_all(&mut seats, battle).await;
+    start_battle(&mut seats, &[0, 2], battle).await;
+
+    let owner = new_owner(&world, battle, None).await;
+    let other = 1 - owner;
+    world.instances[owner].pause();
+    assert_eq!(new_owner(&world, battle, Some(owner)).await, other);
+    // The successor plays Ana's first word...
+    let ana_id = ana.id;
+    seats[other].type_code(battle, 0, "one").await;
+    for seat in seats.iter_mut().filter(|s| s.at == addrs[other]) {
+        seat.until(PATIENCE, |s| {
+            s.state
+                .as_ref()
+                .is_some_and(|b| code_of(b, ana_id) == "one")
+        })
+        .await;
+    }
+    // ...and the next two reach the frozen owner, whose copy is still empty.
+    seats[owner].type_code(battle, 3, "one two").await;
+    seats[owner].type_code(battle, 7, "one two three").await;
+    world.instances[owner].resume();
+
+    all_until(&mut seats, move |s| code_of(s, ana_id) == "one two three").await;
+    settle(&mut seats).await;
+    for seat in &seats {
+        let refused: Vec<_> = seat
+            .inbox
+            .iter()
+            .filter(|m| matches!(m, ServerMsg::BattleRefused { .. }))
+            .collect();
+        assert!(refused.is_empty(), "refused: {refused:?}");
         assert!(
             seat.seqs_contiguous(),
             "a seq was skipped or repeated: {:?}",

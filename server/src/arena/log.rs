@@ -308,6 +308,14 @@ pub async fn set_seq(redis: &Redis, battle: u64, epoch: i64, seq: u64) -> Result
     Ok(set == 1)
 }
 
+/// Whether `epoch` is the battle's current one in the log (what every append
+/// is checked against).
+pub async fn is_current(redis: &Redis, battle: u64, epoch: i64) -> Result<bool, Error> {
+    let keys = Keys::new(&redis.prefix, battle);
+    let current: Option<i64> = redis.pool.get(keys.epoch).await?;
+    Ok(current == Some(epoch))
+}
+
 /// The instance that owns the battle now, if any.
 pub async fn owner(redis: &Redis, battle: u64) -> Result<Option<Uuid>, Error> {
     let keys = Keys::new(&redis.prefix, battle);

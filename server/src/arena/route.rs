@@ -137,6 +137,18 @@ impl Owners {
     }
 }
 
+/// [`deliver`] with a fresh lookup, as a future of a type that names nothing
+/// of the actor's: an actor that stopped hands its moves on with it, and
+/// delivering may take the battle, which spawns an actor, whose future would
+/// then have to contain itself.
+pub(crate) fn deliver_erased(
+    shared: &Arc<Shared>,
+    battle: u64,
+    input: Input,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<(), PlayError>> + Send + '_>> {
+    Box::pin(deliver(shared, battle, input, Lookup::Fresh))
+}
+
 /// Delivers `input` to `battle`'s owner, taking the battle if nobody owns it.
 pub(crate) async fn deliver(
     shared: &Arc<Shared>,

@@ -81,17 +81,17 @@ impl Actor {
     pub(super) async fn run_visible(&mut self, user: Uuid) -> Result<(), Stop> {
         if !matches!(self.state.phase, Phase::Running { .. }) {
             self.refuse(user, Refusal::WrongPhase("not running".into()))
-                .await;
+                .await?;
             return Ok(());
         }
         let (language, source) = match self.runnable(user) {
             Ok(_) if self.running.contains(&user) => {
-                self.refuse(user, Refusal::Busy).await;
+                self.refuse(user, Refusal::Busy).await?;
                 return Ok(());
             }
             Ok(r) => r,
             Err(refusal) => {
-                self.refuse(user, refusal).await;
+                self.refuse(user, refusal).await?;
                 return Ok(());
             }
         };
@@ -161,19 +161,19 @@ impl Actor {
             Phase::Running { ends_at_ms, .. } => received_ms >= ends_at_ms,
             _ => {
                 self.refuse(user, Refusal::WrongPhase("not running".into()))
-                    .await;
+                    .await?;
                 return Ok(());
             }
         };
         let waiting = self.queued.get(&user).map_or(0, VecDeque::len);
         let (language, source) = match self.runnable(user) {
             Ok(_) if waiting >= MAX_QUEUED => {
-                self.refuse(user, Refusal::Busy).await;
+                self.refuse(user, Refusal::Busy).await?;
                 return Ok(());
             }
             Ok(r) => r,
             Err(refusal) => {
-                self.refuse(user, refusal).await;
+                self.refuse(user, refusal).await?;
                 return Ok(());
             }
         };
@@ -251,7 +251,10 @@ impl Actor {
             },
         )
         .await;
-        self.refuse(user, Refusal::TooLate).await;
+        // Told whoever owns the battle: a fenced owner finds out at its next write.
+        if let Err(e) = self.refuse(user, Refusal::TooLate).await {
+            tracing::debug!(error = %e, "a late submission's refusal was not sent");
+        }
     }
 
     /// Judges a stored submission on every test; the verdict comes back as mail.
@@ -348,7 +351,7 @@ impl Actor {
                 .await;
             }
             Err(Refusal::TooLate) => self.late(user).await,
-            Err(refusal) => self.refuse(user, refusal).await,
+            Err(refusal) => self.refuse(user, refusal).await?,
         }
         Ok(())
     }

@@ -1,5 +1,10 @@
 //! A battle actor's mailbox: bounded, many senders, one reader.
 //!
+//! When the actor stops, the mail still waiting is taken out with
+//! [`Inbox::close`] (a fenced-out actor hands it on to the battle's new
+//! owner); senders the closed mailbox refuses wait until that is done, so that
+//! a player's later move never overtakes an earlier one.
+//!
 //! Written here rather than taken from tokio, like the sockets' outboxes: a
 //! bounded `mpsc` channel of mails sets aside a block of 32 of them (1.5 KB)
 //! and cache-padded state as soon as it carries one, about 2 KB per battle,
@@ -17,8 +22,17 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 pub struct Mailbox(Arc<Inner>);
 
-/// The actor's end: reads the mail. Dropping it closes the mailbox.
+/// The actor's end: reads the mail. Dropping it closes the mailbox and drops
+/// what waits in it; [`Inbox::close`] hands that back instead.
 pub struct Inbox(Arc<Inner>);
+
+/// The mail left in a closed mailbox, in the order it came. Senders the
+/// mailbox refused are told so when this is dropped: hand the mail on first.
+pub struct Leftovers {
+    /// The mail, oldest first.
+    pub mail: VecDeque<Mail>,
+    inner: Arc<Inner>,
+}
 
 struct Inner {
     /// std Mutex: held only to push or pop.
@@ -30,6 +44,11 @@ struct Inner {
     mail: Notify,
     /// A mail was taken, or the mailbox closed.
     room: Notify,
+    /// What was left when the mailbox closed has been handed on (or dropped):
+    /// until then a refused sender waits, so as not to overtake it.
+    handed_on: AtomicBool,
+    /// `handed_on` became true.
+    handed: Notify,
 }
 
 /// The mail was not delivered: the actor stopped (or, to `try_send`, the
@@ -45,6 +64,8 @@ pub fn mailbox(capacity: usize) -> (Mailbox, Inbox) {
         closed: AtomicBool::new(false),
         mail: Notify::new(),
         room: Notify::new(),
+        handed_on: AtomicBool::new(false),
+        handed: Notify::new(),
     });
     (Mailbox(inner.clone()), Inbox(inner))
 }
@@ -71,10 +92,41 @@ impl Inner {
         self.mail.notify_one();
         Ok(None)
     }
+
+    /// Closes the mailbox; what was waiting in it.
+    fn close(&self) -> VecDeque<Mail> {
+        let mut waiting = self.waiting();
+        self.closed.store(true, Ordering::Release);
+        let left = std::mem::take(&mut *waiting);
+        drop(waiting);
+        self.room.notify_waiters();
+        left
+    }
+
+    /// Lets the refused senders go.
+    fn hand_on_done(&self) {
+        self.handed_on.store(true, Ordering::Release);
+        self.handed.notify_waiters();
+    }
+
+    /// Returns once what the mailbox held when it closed has been handed on.
+    async fn wait_handed_on(&self) {
+        loop {
+            // Registered before looking, as in `send`.
+            let handed = self.handed.notified();
+            tokio::pin!(handed);
+            handed.as_mut().enable();
+            if self.handed_on.load(Ordering::Acquire) {
+                return;
+            }
+            handed.await;
+        }
+    }
 }
 
 impl Mailbox {
-    /// Delivers `mail`, waiting while the mailbox is full.
+    /// Delivers `mail`, waiting while the mailbox is full. Refused once the
+    /// actor stopped, after what it left has been handed on.
     pub async fn send(&self, mail: Mail) -> Result<(), Undelivered> {
         let mut mail = mail;
         loop {
@@ -83,9 +135,13 @@ impl Mailbox {
             let room = self.0.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            match self.0.offer(mail)? {
-                None => return Ok(()),
-                Some(back) => mail = back,
+            match self.0.offer(mail) {
+                Ok(None) => return Ok(()),
+                Ok(Some(back)) => mail = back,
+                Err(Undelivered) => {
+                    self.0.wait_handed_on().await;
+                    return Err(Undelivered);
+                }
             }
             room.await;
         }
@@ -125,11 +181,31 @@ impl Inbox {
     }
 }
 
+impl Inbox {
+    /// Closes the mailbox and takes out what still waits in it.
+    pub fn close(self) -> Leftovers {
+        let mail = self.0.close();
+        Leftovers {
+            mail,
+            inner: self.0.clone(),
+        }
+        // `self` drops here: the mailbox is already closed and empty, and the
+        // refused senders wait for the leftovers to be dropped.
+    }
+}
+
 impl Drop for Inbox {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
-        self.0.waiting().clear();
-        self.0.room.notify_waiters();
+        if !self.0.closed.load(Ordering::Acquire) {
+            drop(self.0.close());
+            self.0.hand_on_done();
+        }
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        self.inner.hand_on_done();
     }
 }
 
@@ -187,6 +263,37 @@ mod tests {
             .expect("woken")
             .expect("task");
         assert_eq!(got, Some(7));
+    }
+
+    #[tokio::test]
+    async fn a_closed_mailbox_hands_back_its_mail_and_holds_refused_senders_until_handed_on() {
+        let (tx, rx) = mailbox(4);
+        tx.send(ran(1)).await.expect("room");
+        tx.send(ran(2)).await.expect("room");
+        let mut leftovers = rx.close();
+        let left: Vec<_> = std::mem::take(&mut leftovers.mail)
+            .into_iter()
+            .map(passed)
+            .collect();
+        assert_eq!(left, vec![Some(1), Some(2)], "in the order sent");
+        let refused = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(ran(3)).await.is_err() }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !refused.is_finished(),
+            "a later sender waits while the leftovers are handed on"
+        );
+        drop(leftovers);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), refused)
+                .await
+                .expect("let go once they were")
+                .expect("task"),
+            "refused"
+        );
+        assert!(tx.try_send(ran(4)).is_err());
     }
 
     #[tokio::test]

@@ -9,7 +9,10 @@
 //! actor [`Mail::Fenced`] if a successor took over.
 //! Any failure to write (fenced out, Redis down) ends the actor at once; the
 //! next instance to take the lease rebuilds from the log, so a half-done step
-//! is never built upon.
+//! is never built upon. An actor fenced out hands the moves still in its
+//! mailbox, and the one a fenced write refused, to the battle's new owner, in
+//! order. They used to be dropped: in arena bench runs stalled past the lease,
+//! players then had 19 and 127 later edits refused as misplaced.
 
 mod judging;
 mod mailbox;
@@ -146,7 +149,7 @@ fn run(
     row: BattleRow,
     epoch: i64,
     me: Mailbox,
-    rx: Inbox,
+    mut rx: Inbox,
 ) -> impl Future<Output = ()> {
     let battle = row.id;
     // The task lives as long as the battle, so every resting battle carries its
@@ -161,15 +164,17 @@ fn run(
         let span = tracing::info_span!("battle", battle, epoch);
         let _ = span.enter();
         let rebuilt = rebuild.await.map(Box::new);
-        let ended = match rebuilt {
+        let (ended, unplayed) = match rebuilt {
             Ok(mut actor) => {
                 tracing::info!(battle, epoch, seq = actor.state.seq, "took the battle");
-                actor.serve(rx).await
+                let ended = actor.serve(&mut rx).await;
+                (ended, actor.unplayed.take())
             }
-            Err(e) => Err(e),
+            Err(e) => (Err(e), None),
         };
+        let leftovers = rx.close();
         Box::pin(lease::release(&shared, battle, epoch)).await;
-        match ended {
+        match &ended {
             Ok(()) => tracing::debug!(battle, "battle actor done"),
             Err(Stop::Fenced) => {
                 // Every refused write of an owner whose lease was taken over ends here.
@@ -178,11 +183,67 @@ fn run(
             }
             Err(e) => tracing::warn!(battle, epoch, error = %e, "battle actor stopped"),
         }
-        let mut actors = shared.actors();
-        if actors.get(&battle).is_some_and(|tx| tx.same(&me)) {
-            actors.remove(&battle);
+        {
+            let mut actors = shared.actors();
+            if actors.get(&battle).is_some_and(|tx| tx.same(&me)) {
+                actors.remove(&battle);
+            }
+        }
+        // Only a fenced-out owner hands on: a successor holds the battle, and
+        // the refused write did nothing. After any other failure the move's
+        // write may have happened, and the next move or the watchdog takes
+        // the battle again, as before; a battle that ended takes no moves.
+        if matches!(ended, Err(Stop::Fenced)) {
+            Box::pin(hand_on(&shared, battle, unplayed, leftovers)).await;
         }
     }
+}
+
+/// Whether a move can be played again by the next owner after a write of it
+/// was refused as fenced: every move but a run or a submission makes one
+/// delta, so a refused one did nothing. A submission is stored before its
+/// delta, so playing it again could count it twice; a run could run twice.
+fn hand_on_safe(input: &Input) -> bool {
+    !matches!(
+        input,
+        Input::Play {
+            action: PlayerAction::Run | PlayerAction::Submit,
+            ..
+        }
+    )
+}
+
+/// Delivers what a fenced-out actor left, in order, to whoever owns the
+/// battle now; then lets the senders its mailbox refused meanwhile go on.
+async fn hand_on(
+    shared: &Arc<Shared>,
+    battle: u64,
+    unplayed: Option<Input>,
+    mut leftovers: mailbox::Leftovers,
+) {
+    let waiting = std::mem::take(&mut leftovers.mail);
+    let waiting = waiting.into_iter().filter_map(|mail| match mail {
+        Mail::Input(input) => Some(*input),
+        // The next owner judges the pending submissions itself, and a run's
+        // result has already been sent to its player.
+        Mail::Judged { .. } | Mail::Ran { .. } | Mail::Fenced => None,
+    });
+    let moves: Vec<Input> = unplayed.into_iter().chain(waiting).collect();
+    if !moves.is_empty() {
+        metrics::counter!("arena_moves_handed_on_total").increment(moves.len() as u64);
+        tracing::info!(
+            battle,
+            moves = moves.len(),
+            "handing on the moves the stopped owner left"
+        );
+    }
+    for input in moves {
+        let delivered = super::route::deliver_erased(shared, battle, input).await;
+        if let Err(e) = delivered {
+            tracing::warn!(battle, error = %e, "a move the stopped owner left was dropped");
+        }
+    }
+    drop(leftovers);
 }
 
 struct Actor {
@@ -208,6 +269,9 @@ struct Actor {
     settled_at: Option<Instant>,
     /// When the clock was last checked (battle clock, ms).
     checked_at_ms: u64,
+    /// The move being played, while it is, if handing it on is safe should a
+    /// write refuse it as fenced (see [`hand_on_safe`]).
+    unplayed: Option<Input>,
 }
 
 /// How long an owner keeps a finished battle (late submissions, spectators).
@@ -260,6 +324,7 @@ impl Actor {
             judging: HashSet::new(),
             settled_at: None,
             checked_at_ms: 0,
+            unplayed: None,
         };
         actor.resume().await?;
         Ok(actor)
@@ -300,12 +365,19 @@ impl Actor {
         Ok(self.shared.problems.get(&self.shared.db, challenge).await?)
     }
 
-    async fn serve(&mut self, mut rx: Inbox) -> Result<(), Stop> {
+    async fn serve(&mut self, rx: &mut Inbox) -> Result<(), Stop> {
         loop {
             tokio::select! {
                 // Boxed: thousands of actors rest between events, and the
                 // handlers' futures are large.
-                mail = rx.recv() => Box::pin(self.on_mail(mail)).await?,
+                mail = rx.recv() => {
+                    self.unplayed = match &mail {
+                        Mail::Input(input) if hand_on_safe(input) => Some((**input).clone()),
+                        _ => None,
+                    };
+                    Box::pin(self.on_mail(mail)).await?;
+                    self.unplayed = None;
+                }
                 () = sleep_until(self.next_check()) => Box::pin(self.on_tick()).await?,
             }
             if self.state.is_finished() && self.settled_at.is_none() {
@@ -400,10 +472,19 @@ impl Actor {
         self.shared.hub.send_to(user, msg).await;
     }
 
-    async fn refuse(&self, user: Uuid, refusal: Refusal) {
+    /// Refuses a move, unless this owner has been fenced out: a refusal writes
+    /// nothing, so it is the one decision an owner that missed its successor's
+    /// moves could make on a stale state (an edit placed past the end of a
+    /// document that grew elsewhere). Then the move goes to the new owner
+    /// instead (see [`hand_on`]). Refusals are few, so the check costs little.
+    async fn refuse(&self, user: Uuid, refusal: Refusal) -> Result<(), Stop> {
         let battle = self.state.id;
+        if !log::is_current(&self.shared.redis, battle, self.epoch).await? {
+            return Err(Stop::Fenced);
+        }
         self.tell(user, ServerMsg::BattleRefused { battle, refusal })
             .await;
+        Ok(())
     }
 
     async fn on_mail(&mut self, mail: Mail) -> Result<(), Stop> {
@@ -427,7 +508,7 @@ impl Actor {
                         visible_passed: passed,
                     };
                     if let Err(refusal) = self.commit(&cmd).await? {
-                        self.refuse(user, refusal).await;
+                        self.refuse(user, refusal).await?;
                     }
                 }
                 Ok(())
@@ -501,7 +582,7 @@ impl Actor {
             PlayerAction::Submit => return self.submit(user).await,
         };
         if let Err(refusal) = self.commit(&cmd).await? {
-            self.refuse(user, refusal).await;
+            self.refuse(user, refusal).await?;
         }
         Ok(())
     }
