@@ -146,6 +146,19 @@ pub fn solution(challenge: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Every seat applied its seqs one after another, none skipped or repeated,
+/// and all hold the same state.
+pub fn assert_whole(seats: &[Seat]) {
+    for seat in seats {
+        assert!(
+            seat.seqs_contiguous(),
+            "a seq was skipped or repeated: {:?}",
+            seat.applied
+        );
+    }
+    assert_in_step(seats);
+}
+
 /// Every seat holds the same state (and so the same hash).
 pub fn assert_in_step(seats: &[Seat]) {
     let first = seats[0].battle();
