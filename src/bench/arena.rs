@@ -648,7 +648,6 @@ impl Player {
             asked: None,
         };
         let mut stage = Stage::Seating;
-        let mut seated = false;
         let mut my_len = STARTER.len();
         let mut ticker = None;
         let period = Duration::from_secs_f64(1.0 / self.rate);
@@ -664,7 +663,6 @@ impl Player {
                     let counting = stage != Stage::Seating;
                     let tally = counting.then_some(&mut *tally);
                     if let Some(heard) = copy.take(&bytes, &self.stats, tally) {
-                        seated |= matches!(heard, Heard::Running);
                         self.answer(socket, heard).await;
                     }
                 }
@@ -676,7 +674,10 @@ impl Player {
                     match stage {
                         Stage::Seating => {}
                         Stage::Trace => {
-                            anyhow::ensure!(seated, "the trace began before the socket was seated");
+                            anyhow::ensure!(
+                                copy.told_running,
+                                "the trace began before the socket was seated"
+                            );
                             ticker = Some(staggered(period));
                         }
                         // Done sending, but the socket stays open and keeps
