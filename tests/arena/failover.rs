@@ -7,7 +7,8 @@ use crate::world::{
     watch_all,
 };
 use eduscale_core::battle::Phase;
-use eduscale_core::protocol::{ClientMsg, ServerMsg};
+use eduscale_core::battle::TextEdit;
+use eduscale_core::protocol::{ClientMsg, PlayerAction, ServerMsg};
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
@@ -274,6 +275,62 @@ async fn moves_sent_to_a_frozen_owner_are_handed_on_to_its_successor(db: PgPool)
             .collect();
         assert!(refused.is_empty(), "refused: {refused:?}");
     }
+    assert_whole(&seats);
+    world.cleanup().await;
+}
+
+/// An owner whose append the log refuses (as out of order here: its seq was
+/// moved behind its back) stops, and the moves waiting in its mailbox are
+/// played by the battle's next owner, in order. The refused move itself is
+/// not played again: after a failure other than a fence its write may have
+/// happened.
+#[sqlx::test]
+async fn moves_waiting_behind_a_failed_write_are_played_by_the_next_owner(db: PgPool) {
+    let world = World::start(db.clone(), 2, 1_000, 300).await;
+    let (ana, _ben, battle, mut seats) = duel_on_both(&world).await;
+    start_battle(&mut seats, &[0, 2], battle).await;
+    let ana_id = ana.id;
+    // The owner stores Ana's submission while a lock holds the table: its
+    // actor waits, and her next words wait in its mailbox.
+    let mut lock = db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE battle_submissions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    seats[0].play(battle, PlayerAction::Submit).await;
+    let waiting = Instant::now();
+    while sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO battle_submissions%'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap()
+        == 0
+    {
+        assert!(waiting.elapsed() < PATIENCE, "the submission never waited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.skew_seq(battle, 5).await;
+    let words = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven",
+    ];
+    for word in words {
+        let edits = vec![TextEdit {
+            at: 0,
+            delete: 0,
+            insert: format!("{word} "),
+        }];
+        seats[0].play(battle, PlayerAction::Edit { edits }).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stored, the submission makes no delta; the first word's is refused.
+    lock.rollback().await.unwrap();
+
+    let played: String = words[1..].iter().rev().map(|w| format!("{w} ")).collect();
+    let played = played.as_str();
+    all_until(&mut seats, move |s| code_of(s, ana_id) == played).await;
+    settle(&mut seats).await;
     assert_whole(&seats);
     world.cleanup().await;
 }

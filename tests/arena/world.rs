@@ -75,6 +75,15 @@ impl World {
         self.instances.iter().position(|i| i.id == owner)
     }
 
+    /// Moves `battle`'s log seq on by `by` behind its owner's back: the
+    /// owner's next append is refused as out of order.
+    pub async fn skew_seq(&self, battle: u64, by: i64) {
+        let redis = self.redis().await;
+        let key = format!("{}arena:battle:{battle}:seq", self.deployment.prefix);
+        let _: i64 = redis.incr_by(key, by).await.unwrap();
+        let _ = redis.quit().await;
+    }
+
     async fn redis(&self) -> Client {
         let client = Client::new(
             Config::from_url(&self.deployment.redis_url).unwrap(),

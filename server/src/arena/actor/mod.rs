@@ -9,10 +9,11 @@
 //! actor [`Mail::Fenced`] if a successor took over.
 //! Any failure to write (fenced out, Redis down) ends the actor at once; the
 //! next instance to take the lease rebuilds from the log, so a half-done step
-//! is never built upon. An actor fenced out hands the moves still in its
-//! mailbox, and the one a fenced write refused, to the battle's new owner, in
-//! order. They used to be dropped: in arena bench runs stalled past the lease,
-//! players then had 19 and 127 later edits refused as misplaced.
+//! is never built upon. A stopped actor hands the moves still in its mailbox
+//! to whoever takes the battle next, in order, and, when fenced out, also the
+//! one a fenced write refused. They used to be dropped: in arena bench runs
+//! stalled past the lease, players then had 19 and 127 later edits refused as
+//! misplaced.
 
 mod judging;
 mod mailbox;
@@ -164,13 +165,13 @@ fn run(
         let span = tracing::info_span!("battle", battle, epoch);
         let _ = span.enter();
         let rebuilt = rebuild.await.map(Box::new);
-        let (ended, unplayed) = match rebuilt {
+        let (ended, unplayed, served) = match rebuilt {
             Ok(mut actor) => {
                 tracing::info!(battle, epoch, seq = actor.state.seq, "took the battle");
                 let ended = actor.serve(&mut rx).await;
-                (ended, actor.unplayed.take())
+                (ended, actor.unplayed.take(), true)
             }
-            Err(e) => (Err(e), None),
+            Err(e) => (Err(e), None, false),
         };
         let leftovers = rx.close();
         Box::pin(lease::release(&shared, battle, epoch)).await;
@@ -189,12 +190,18 @@ fn run(
                 actors.remove(&battle);
             }
         }
-        // Only a fenced-out owner hands on: a successor holds the battle, and
-        // the refused write did nothing. After any other failure the move's
-        // write may have happened, and the next move or the watchdog takes
-        // the battle again, as before; a battle that ended takes no moves.
-        if matches!(ended, Err(Stop::Fenced)) {
-            Box::pin(hand_on(&shared, battle, unplayed, leftovers)).await;
+        // The moves still in the mailbox were never tried, so after a failure
+        // they go to whoever holds the battle next: the successor that fenced
+        // this owner out, or, after any other failure, this instance again,
+        // taking the released battle afresh (rebuilt from the log). The move
+        // being played goes too only when a fence refused its write; after
+        // any other failure its write may have happened. Nothing is handed on
+        // when the battle ended (it takes no moves) or could not be rebuilt
+        // (taking it again would fail the same way).
+        match ended {
+            Err(Stop::Fenced) => Box::pin(hand_on(&shared, battle, unplayed, leftovers)).await,
+            Err(_) if served => Box::pin(hand_on(&shared, battle, None, leftovers)).await,
+            Ok(()) | Err(_) => drop(leftovers),
         }
     }
 }
@@ -213,7 +220,7 @@ fn hand_on_safe(input: &Input) -> bool {
     )
 }
 
-/// Delivers what a fenced-out actor left, in order, to whoever owns the
+/// Delivers what a stopped actor left, in order, to whoever owns the
 /// battle now; then lets the senders its mailbox refused meanwhile go on.
 async fn hand_on(
     shared: &Arc<Shared>,
