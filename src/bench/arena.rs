@@ -70,6 +70,11 @@ pub struct ArenaBenchArgs {
     /// Events per player per second.
     #[arg(long, default_value_t = 1.0)]
     pub rate: f64,
+    /// Share of player events that are runs of the visible tests or submissions
+    /// (five runs to two submissions), the rest typing. 0 leaves the runner out,
+    /// to tell its share of the latency from the relay's.
+    #[arg(long, default_value_t = 0.007)]
+    pub judged: f64,
     /// Seconds of trace, after everyone is seated.
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
@@ -113,6 +118,10 @@ pub async fn run(config: &Config, args: &ArenaBenchArgs) -> anyhow::Result<()> {
         "--clients must fill at least one room"
     );
     anyhow::ensure!(args.rate > 0.0, "--rate must be positive");
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.judged),
+        "--judged is a share, 0 to 1"
+    );
     let target = deploy(config, args).await?;
     let result = measure(&target, args).await;
     target.db.close().await;
@@ -376,6 +385,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
             room_size: args.room,
             measures_full: seat == 0,
             rate: args.rate,
+            judged: args.judged,
             base,
             stats: stats.clone(),
             stage: following.clone(),
@@ -443,6 +453,7 @@ async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde
         "instances": target.addrs.len(),
         "room": args.room,
         "rate": args.rate,
+        "judged": args.judged,
         "latency_ms": {"p50": at(0.5), "p99": at(0.99), "p999": at(0.999)},
         "samples": latencies.len(),
         "deliveries_per_s": round3(tally.deliveries as f64 / elapsed),
@@ -554,6 +565,8 @@ struct Player {
     room_size: usize,
     measures_full: bool,
     rate: f64,
+    /// Share of events that are runs or submissions.
+    judged: f64,
     /// What the send times in typed edits count from.
     base: Instant,
     stats: Arc<Stats>,
@@ -690,7 +703,7 @@ impl Player {
                     }
                 }
                 () = tick(&mut ticker) => {
-                    let action = next_action(self.base, &mut my_len);
+                    let action = next_action(self.base, self.judged, &mut my_len);
                     if !send(socket, &ClientMsg::Play { battle, action }).await {
                         anyhow::bail!("could not send to the server");
                     }
@@ -734,13 +747,13 @@ fn staggered(period: Duration) -> tokio::time::Interval {
 }
 
 /// A player's next move: mostly typing at the end of a document `my_len` long,
-/// now and then a run of the visible tests or a submission.
-fn next_action(base: Instant, my_len: &mut usize) -> PlayerAction {
+/// and a share `judged` of runs of the visible tests and submissions, five to two.
+fn next_action(base: Instant, judged: f64, my_len: &mut usize) -> PlayerAction {
     let roll: f64 = rand::thread_rng().gen_range(0.0..1.0);
-    if roll < 0.002 {
+    if roll < judged * 2.0 / 7.0 {
         return PlayerAction::Submit;
     }
-    if roll < 0.007 {
+    if roll < judged {
         return PlayerAction::Run;
     }
     // The edit carries when it was sent: whoever applies it knows its latency
