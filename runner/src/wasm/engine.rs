@@ -61,6 +61,14 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // machine, alternating): CPython instantiation p50 37 us against 42,
         // hello p50 0.50 ms against 0.74, 1,800 Python runs/s against 1,050,
         // peak RSS 110 MB against 133.
+        //
+        // Known limit (wasmtime 48 and 49): one scan reports at most 32 runs of
+        // dirty pages, and everything past the 32nd is unmapped. A CPython run
+        // dirties about 66 (118 pages scattered over its 11 MiB), so the last
+        // 3 MiB are unmapped after every run and fault back in on the next:
+        // keeping more resident changes nothing. With the limit raised (a
+        // patched copy of the crate, not shipped) `eduscale bench runner`
+        // made 5,350-5,940 Python runs/s against 1,230-1,460.
         .pagemap_scan(Enabled::Auto)
         .max_unused_warm_slots(settings.slots);
 
