@@ -43,6 +43,15 @@ async fn duel_on_both(world: &World) -> (Person, Person, u64, Vec<Seat>) {
     (ana, ben, battle, seats)
 }
 
+/// Two instances with a one-second lease, and Ana's duel with Ben running,
+/// each with a seat on both.
+async fn running_duel_on_both(db: &PgPool) -> (World, Person, u64, Vec<Seat>) {
+    let world = World::start(db.clone(), 2, 1_000, 300).await;
+    let (ana, _ben, battle, mut seats) = duel_on_both(&world).await;
+    start_battle(&mut seats, &[0, 2], battle).await;
+    (world, ana, battle, seats)
+}
+
 /// Makes every seat read until it has answered a ping: all sent before is in.
 async fn settle(seats: &mut [Seat]) {
     for (i, seat) in seats.iter_mut().enumerate() {
@@ -240,10 +249,8 @@ async fn an_owner_paused_past_its_lease_is_fenced_out_when_it_wakes(db: PgPool) 
 /// meanwhile.
 #[sqlx::test]
 async fn moves_sent_to_a_frozen_owner_are_handed_on_to_its_successor(db: PgPool) {
-    let world = World::start(db.clone(), 2, 1_000, 300).await;
-    let (ana, _ben, battle, mut seats) = duel_on_both(&world).await;
+    let (world, ana, battle, mut seats) = running_duel_on_both(&db).await;
     let addrs = [world.instances[0].addr, world.instances[1].addr];
-    start_battle(&mut seats, &[0, 2], battle).await;
 
     let owner = new_owner(&world, battle, None).await;
     let other = 1 - owner;
@@ -286,9 +293,7 @@ async fn moves_sent_to_a_frozen_owner_are_handed_on_to_its_successor(db: PgPool)
 /// happened.
 #[sqlx::test]
 async fn moves_waiting_behind_a_failed_write_are_played_by_the_next_owner(db: PgPool) {
-    let world = World::start(db.clone(), 2, 1_000, 300).await;
-    let (ana, _ben, battle, mut seats) = duel_on_both(&world).await;
-    start_battle(&mut seats, &[0, 2], battle).await;
+    let (world, ana, battle, mut seats) = running_duel_on_both(&db).await;
     let ana_id = ana.id;
     // The owner stores Ana's submission while a lock holds the table: its
     // actor waits, and her next words wait in its mailbox.
