@@ -123,6 +123,26 @@ pub async fn build(
     let memory = instance
         .get_memory(&mut store, "memory")
         .ok_or_else(|| anyhow::anyhow!("the guest exports no memory"))?;
+    // The objects the run listed become immortal (see `python_snapshot!`). The
+    // run keeps every listed object alive, so each address is a live object's
+    // and its first word is the reference count.
+    if let Some((list, count)) = immortal_list(&store.data().io.stdout) {
+        let data = memory.data_mut(&mut store);
+        let addresses: Vec<usize> = (0..count as usize)
+            .filter_map(|i| {
+                let at = (list as usize).checked_add(4 * i)?;
+                let b = data.get(at..at + 4)?;
+                Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            })
+            .collect();
+        for at in addresses {
+            if at % 4 == 0
+                && let Some(refcount) = data.get_mut(at..at + 4)
+            {
+                refcount.copy_from_slice(&IMMORTAL_REFCOUNT.to_le_bytes());
+            }
+        }
+    }
     let at = (object as usize).saturating_add(vectorcall_offset as usize);
     let slot = memory
         .data(&store)
@@ -167,9 +187,23 @@ pub(super) async fn initialising(
 /// The address of `_eduscale_run` that the initialising run printed.
 fn entry_object(stdout: &[u8]) -> anyhow::Result<u32> {
     let text = String::from_utf8_lossy(stdout);
-    text.trim()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("the initialising run printed {text:?}, not an address"))
+}
+
+/// CPython 3.12's reference count of an immortal object on a 32-bit target.
+const IMMORTAL_REFCOUNT: u32 = u32::MAX >> 2;
+
+/// Where the initialising run left the addresses of the objects to make
+/// immortal, and how many: its second line.
+fn immortal_list(stdout: &[u8]) -> Option<(u32, u32)> {
+    let text = String::from_utf8_lossy(stdout);
+    let mut line = text.lines().nth(1)?.split_whitespace();
+    Some((line.next()?.parse().ok()?, line.next()?.parse().ok()?))
 }
 
 /// The `vectorcall` function (`PyObject *(*)(PyObject *callable, PyObject *const
@@ -281,6 +315,17 @@ mod tests {
     #[test]
     fn the_entry_object_is_the_printed_address() {
         assert_eq!(entry_object(b"1234567\n").expect("address"), 1_234_567);
+        assert_eq!(
+            entry_object(b"1234567\n99 3\n").expect("address"),
+            1_234_567
+        );
         assert!(entry_object(b"Traceback ...").is_err());
+    }
+
+    #[test]
+    fn the_immortal_list_is_the_second_line() {
+        assert_eq!(immortal_list(b"1234567\n4096 3\n"), Some((4096, 3)));
+        assert_eq!(immortal_list(b"1234567\n"), None);
+        assert_eq!(immortal_list(b"1234567\nbroken\n"), None);
     }
 }
