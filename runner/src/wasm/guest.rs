@@ -107,8 +107,8 @@ def _eduscale_run():
 ///   page written is a copy-on-write fault, and wasmtime resets a slot's
 ///   dirty pages in place only while they form at most 32 runs (past that it
 ///   unmaps them, and the next run faults them in again). Measured with
-///   `eduscale bench runner`: 4,590-4,970 Python runs/s against 1,080-1,460,
-///   for 4 MiB more of guest memory.
+///   `eduscale bench runner --quick`: 6,300-7,000 Python runs/s against
+///   1,080-1,460, for 4 MiB more of guest memory.
 ///
 /// Then it prints where `_eduscale_run` lives, and on a second line where the
 /// list of objects to make immortal is and its length, and exits with [`SNAPSHOT_EXIT`]

@@ -128,16 +128,14 @@ pub async fn build(
     // and its first word is the reference count.
     if let Some((list, count)) = immortal_list(&store.data().io.stdout) {
         let data = memory.data_mut(&mut store);
-        let addresses: Vec<usize> = (0..count as usize)
-            .filter_map(|i| {
-                let at = (list as usize).checked_add(4 * i)?;
-                let b = data.get(at..at + 4)?;
-                Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-            })
-            .collect();
-        for at in addresses {
-            if at % 4 == 0
-                && let Some(refcount) = data.get_mut(at..at + 4)
+        for i in 0..count as usize {
+            let entry = (list as usize).saturating_add(4 * i);
+            let Some(b) = data.get(entry..entry.saturating_add(4)) else {
+                break;
+            };
+            let at = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            if at.is_multiple_of(4)
+                && let Some(refcount) = data.get_mut(at..at.saturating_add(4))
             {
                 refcount.copy_from_slice(&IMMORTAL_REFCOUNT.to_le_bytes());
             }
