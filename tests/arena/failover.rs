@@ -77,19 +77,14 @@ async fn when_the_owner_is_killed_another_instance_takes_over_and_every_client_e
 ) {
     let mut world = World::start(db.clone(), 2, 1_000, 300).await;
     let addrs = [world.instances[0].addr, world.instances[1].addr];
-    let ana = world.person("Ana").await;
-    let ben = world.person("Ben").await;
+    let (ana, _ben, battle, mut seats) = duel_on_both(&world).await;
+    // Eve watches, on both instances too.
     let eve = world.person("Eve").await;
-    let battle = ana.create(addrs[0], "duel", true).await;
-    let mut seats = vec![
-        Seat::open(&ana, addrs[0]).await,
-        Seat::open(&ana, addrs[1]).await,
-        Seat::open(&ben, addrs[0]).await,
-        Seat::open(&ben, addrs[1]).await,
-        Seat::open(&eve, addrs[0]).await,
-        Seat::open(&eve, addrs[1]).await,
-    ];
-    watch_all(&mut seats, battle).await;
+    for addr in addrs {
+        let mut seat = Seat::open(&eve, addr).await;
+        seat.watch(battle).await;
+        seats.push(seat);
+    }
     start_battle(&mut seats, &[0, 2], battle).await;
     for _ in 0..5 {
         seats[0].type_code(battle, 0, "#").await;
