@@ -19,6 +19,7 @@ pub fn wasm_config(config: &Config) -> WasmConfig {
         cache_dir: config.runner_cache_dir.clone(),
         slots: config.runner_slots,
         preinit: true,
+        compiled_bytes: WasmConfig::COMPILED_BYTES,
     }
 }
 

@@ -35,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         cache_dir: path("EDUSCALE_CACHE_DIR", root.join("target/tmp/guest-cache")),
         slots: 8,
         preinit: true,
+        compiled_bytes: WasmConfig::COMPILED_BYTES,
     };
     for preinit in [false, true] {
         let started = Instant::now();

@@ -22,6 +22,7 @@ fn runner() -> Runner {
         cache_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guest-cache"),
         slots: 32,
         preinit: true,
+        compiled_bytes: WasmConfig::COMPILED_BYTES,
     };
     let sandbox: Arc<dyn Sandbox> = Arc::new(WasmSandbox::load(&config).expect("engine"));
     for status in sandbox.languages() {

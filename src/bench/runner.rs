@@ -8,13 +8,18 @@
 //! - `native_spawn_ms`: `python3 -c 'print(1)'` and `node -e 'console.log(1)'` as
 //!   processes, in the same run (median).
 //! - `runs_per_s`: hello-world runs completed per second with c2/c8/c32 in flight.
+//! - `judge_ms`: judging a new 20-line Python program on 8 test cases, as a
+//!   battle's submission is: with the program compiled once for its 8 runs
+//!   (`compiled_once`, as shipped) and, in the same run, compiled by each run
+//!   (`compiled_per_run`); `ratio` is once / per run at the median.
 //! - `peak_rss_mb`: this process's high-water mark at the end.
 
 use super::{Percentiles, peak_rss_mb, round3};
 use crate::cli::BenchArgs;
 use crate::config::Config;
 use eduscale_runner::judge::judge;
-use eduscale_runner::queue::{Executor, Runner};
+use eduscale_runner::queue::{Executor, QueueConfig, Runner};
+use eduscale_runner::wasm::{WasmConfig, WasmSandbox};
 use eduscale_runner::{Checker, Language, Limits, TestCase, Verdict};
 use serde_json::json;
 use std::sync::Arc;
@@ -41,7 +46,7 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
             anyhow::bail!("{} cannot run here: {reason}", language.name());
         }
     }
-    let sandbox = eduscale_runner::wasm::WasmSandbox::load(&crate::runner::wasm_config(config))?;
+    let sandbox = WasmSandbox::load(&crate::runner::wasm_config(config))?;
 
     // Warm-up: the first runs page the guests' images in.
     for _ in 0..5 {
@@ -81,6 +86,8 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
         );
     }
 
+    let judging = judge_figures(config, samples.min(60)).await?;
+
     let ratio = native_python.map(|native| round3(hello_python.p50 / native));
     let figures = json!({
         "instantiate_us": instantiate,
@@ -88,6 +95,7 @@ pub async fn run(config: &Config, args: &BenchArgs) -> anyhow::Result<()> {
         "native_spawn_ms": { "python3": native_python, "node": native_node },
         "python_vs_native_spawn": ratio,
         "runs_per_s": throughput,
+        "judge_ms": judging,
         "peak_rss_mb": peak_rss_mb(),
     });
     println!("{figures}");
@@ -123,6 +131,78 @@ async fn hello(runner: &Runner, language: Language, user: &str) -> anyhow::Resul
         judgement.verdict
     );
     Ok(took)
+}
+
+/// A battle's starter, as a submission: it reads numbers and prints their sum.
+const SUBMISSION: &str = "import sys\n\n\ndef solve(data):\n    \"\"\"Read the input, compute, return the answer.\"\"\"\n    numbers = [int(x) for x in data.split()]\n    total = 0\n    for n in numbers:\n        total += n\n    return total\n\n\ndef main():\n    data = sys.stdin.read()\n    print(solve(data))\n\n\nif __name__ == \"__main__\":\n    main()\n";
+
+/// Judging [`SUBMISSION`] on 8 cases, `samples` times each way, alternating: with
+/// the program compiled once for its runs, and compiled by every run. Each sample
+/// judges a new source (a comment differs), as each submission is.
+async fn judge_figures(config: &Config, samples: usize) -> anyhow::Result<serde_json::Value> {
+    let slots = config.runner_slots as usize;
+    let runner_with = |compiled_bytes| -> anyhow::Result<Runner> {
+        let sandbox = WasmSandbox::load(&WasmConfig {
+            compiled_bytes,
+            ..crate::runner::wasm_config(config)
+        })?;
+        Ok(Runner::new(
+            vec![Arc::new(sandbox)],
+            QueueConfig::for_machine(slots),
+        )?)
+    };
+    let once = runner_with(WasmConfig::COMPILED_BYTES)?;
+    let per_run = runner_with(0)?;
+    let tests: Vec<TestCase> = (1..=8)
+        .map(|n| TestCase {
+            stdin: (1..=n * 10).map(|i| format!("{i} ")).collect(),
+            expected: format!("{}\n", n * 10 * (n * 10 + 1) / 2),
+            visible: n <= 2,
+        })
+        .collect();
+    let (mut with_once, mut with_per_run) = (Vec::new(), Vec::new());
+    for sample in 0..samples + 3 {
+        let a = judge_submission(&once, &tests, sample).await?;
+        let b = judge_submission(&per_run, &tests, sample).await?;
+        // The first few page the guests in.
+        if sample >= 3 {
+            with_once.push(a);
+            with_per_run.push(b);
+        }
+    }
+    let once = Percentiles::of(&mut with_once, 1e-3);
+    let per_run = Percentiles::of(&mut with_per_run, 1e-3);
+    Ok(json!({
+        "compiled_once": once,
+        "compiled_per_run": per_run,
+        "ratio": round3(once.p50 / per_run.p50),
+    }))
+}
+
+/// Judges submission number `sample` (a new source) on `tests`; how long it took.
+async fn judge_submission(
+    runner: &Runner,
+    tests: &[TestCase],
+    sample: usize,
+) -> anyhow::Result<Duration> {
+    let source = format!("{SUBMISSION}# submission {sample}\n");
+    let started = Instant::now();
+    let judgement = judge(
+        runner,
+        "bench",
+        Language::Python,
+        &source,
+        tests,
+        &Checker::Exact,
+        Limits::default(),
+    )
+    .await?;
+    anyhow::ensure!(
+        judgement.verdict == Verdict::Accepted,
+        "the submission was judged {:?}",
+        judgement.verdict
+    );
+    Ok(started.elapsed())
 }
 
 /// Judged hello-world runs completed per second with `in_flight` at once (each

@@ -1,7 +1,9 @@
 //! The guest interpreters: which file, which hash, how a program reaches them.
 //!
 //! Every guest gets the learner's program on stdin, behind a one-line header with
-//! its length, and the program's own stdin after it. Nothing goes through argv or
+//! its length, and the program's own stdin after it; CPython may get the program
+//! compiled by an earlier run instead of its source (`compiled.rs`, the header
+//! says which). Nothing goes through argv or
 //! the environment, so the guest's command line is constant: the same for every
 //! run, and free of anything a learner wrote.
 
@@ -15,7 +17,11 @@ pub const COMPILE_ERROR_EXIT: i32 = 113;
 /// a call of `_eduscale_run()` (a run through `_start`), or with the snapshot
 /// step (a pre-initialised run calls `_eduscale_run` itself, see `preinit.rs`).
 ///
-/// `_eduscale_run` runs the program as `__main__` from `main.py`, so tracebacks
+/// `_eduscale_run` reads a one-line header, then what it announces (see
+/// [`GuestSpec::frame`]): the program's source, which it compiles; or the source
+/// to compile only, whose code object it writes to stdout with `marshal` (and
+/// runs nothing); or such a code object, which it runs without compiling. It runs
+/// the program as `__main__` from `main.py`, so tracebacks
 /// name the learner's file and lines, and ends the process itself with
 /// `os._exit`, doing first what CPython's exit would: `SystemExit` to an exit
 /// code, an uncaught exception printed (without the bootstrap's frame) and exit
@@ -26,7 +32,7 @@ pub const COMPILE_ERROR_EXIT: i32 = 113;
 macro_rules! python_bootstrap {
     () => {
         r#"
-import sys, builtins, os
+import sys, builtins, os, marshal
 builtins.exit = builtins.quit = sys.exit
 
 def _eduscale_exit_code(e):
@@ -45,14 +51,22 @@ def _eduscale_main():
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
-    n = int(sys.stdin.buffer.readline())
-    source = sys.stdin.buffer.read(n).decode("utf-8", "replace")
-    try:
-        program = compile(source, "main.py", "exec")
-    except (SyntaxError, ValueError) as e:
-        import traceback
-        sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
-        return 113
+    head = sys.stdin.buffer.readline()
+    if head[:1] == b"m":
+        program = marshal.loads(sys.stdin.buffer.read(int(head[1:])))
+    else:
+        compile_only = head[:1] == b"c"
+        n = int(head[1:] if compile_only else head)
+        source = sys.stdin.buffer.read(n).decode("utf-8", "replace")
+        try:
+            program = compile(source, "main.py", "exec")
+        except (SyntaxError, ValueError) as e:
+            import traceback
+            sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+            return 113
+        if compile_only:
+            sys.stdout.buffer.write(marshal.dumps(program))
+            return 0
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     try:
         exec(program, namespace)
@@ -166,6 +180,11 @@ pub struct GuestSpec {
     pub length_unit: LengthUnit,
     /// A snapshot to start runs from instead of `_start`, when it can be made.
     pub snapshot: Option<SnapshotRecipe>,
+    /// Whether the bootstrap can compile a program without running it, and run
+    /// what it compiled ([`GuestSpec::frame_to_compile`],
+    /// [`GuestSpec::frame_compiled`]), so that the runs of one program compile
+    /// it once (`compiled.rs`).
+    pub compiles_apart: bool,
 }
 
 /// How a pre-initialised guest is made.
@@ -239,6 +258,7 @@ pub const PYTHON: GuestSpec = GuestSpec {
             concat!(python_bootstrap!(), python_snapshot!()),
         ],
     }),
+    compiles_apart: true,
 };
 
 /// The JavaScript bootstrap, a literal so that `concat!` can end it with a call
@@ -330,6 +350,7 @@ pub const JAVASCRIPT: GuestSpec = GuestSpec {
     snapshot: Some(SnapshotRecipe::QuickJs {
         bootstrap: js_bootstrap!(),
     }),
+    compiles_apart: false,
 };
 
 /// Every guest the runner knows.
@@ -342,13 +363,33 @@ impl GuestSpec {
             LengthUnit::Bytes => source.len(),
             LengthUnit::Utf16 => source.encode_utf16().count(),
         };
-        let mut framed = Vec::with_capacity(source.len() + stdin.len() + 12);
-        framed.extend_from_slice(length.to_string().as_bytes());
-        framed.push(b'\n');
-        framed.extend_from_slice(source.as_bytes());
-        framed.extend_from_slice(stdin);
-        framed
+        framed("", length, source.as_bytes(), stdin)
     }
+
+    /// Stdin for a run that only compiles `source` and writes the compiled
+    /// program to stdout (only where [`GuestSpec::compiles_apart`]).
+    pub fn frame_to_compile(&self, source: &str) -> Vec<u8> {
+        debug_assert!(self.compiles_apart && self.length_unit == LengthUnit::Bytes);
+        framed("c", source.len(), source.as_bytes(), b"")
+    }
+
+    /// Stdin for a run of a program compiled by a run of
+    /// [`GuestSpec::frame_to_compile`]'s, with its input.
+    pub fn frame_compiled(&self, compiled: &[u8], stdin: &[u8]) -> Vec<u8> {
+        debug_assert!(self.compiles_apart);
+        framed("m", compiled.len(), compiled, stdin)
+    }
+}
+
+/// A header (`mark`, then the length of `body`, then a newline), `body`, `rest`.
+fn framed(mark: &str, length: usize, body: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(body.len() + rest.len() + 12);
+    framed.extend_from_slice(mark.as_bytes());
+    framed.extend_from_slice(length.to_string().as_bytes());
+    framed.push(b'\n');
+    framed.extend_from_slice(body);
+    framed.extend_from_slice(rest);
+    framed
 }
 
 #[cfg(test)]
@@ -364,5 +405,11 @@ mod tests {
     fn frame_counts_in_the_guests_units() {
         assert_eq!(PYTHON.frame("é", b"in"), "2\néin".as_bytes());
         assert_eq!(JAVASCRIPT.frame("é😀", b""), "3\né😀".as_bytes());
+    }
+
+    #[test]
+    fn compiling_frames_are_marked_in_their_header() {
+        assert_eq!(PYTHON.frame_to_compile("é"), "c2\né".as_bytes());
+        assert_eq!(PYTHON.frame_compiled(b"\xe3\x00", b"in"), b"m2\n\xe3\x00in");
     }
 }

@@ -6,9 +6,12 @@
 //! the async path: `_start` for a command, or the bootstrap of a pre-initialised
 //! interpreter (`preinit.rs`), whose initial memory is an interpreter that has
 //! already started. Nothing survives the run: the store and its instance are
-//! dropped, the slot's memory is reset to the image.
+//! dropped, the slot's memory is reset to the image. What the host keeps between
+//! runs is only a source's compiled code, made by a run that runs none of the
+//! program (`compiled.rs`).
 
 mod cache;
+pub mod compiled;
 mod dwarf;
 pub mod engine;
 mod exports;
@@ -19,6 +22,7 @@ mod preinit_js;
 mod segments;
 
 use crate::{Language, LanguageStatus, Limits, Report, RunError, RunRequest, Sandbox, Verdict};
+use compiled::{Compiled, CompiledPrograms};
 use guest::{GuestSpec, SnapshotRecipe};
 use host::{HostState, MemoryMeter, OutputLimitExceeded, Stdio};
 use rand::SeedableRng;
@@ -30,6 +34,18 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 /// How much of stderr a report keeps.
 const STDERR_TAIL: usize = 8 << 10;
+
+/// The limits of a run that only compiles a program (`compiled.rs`): fixed, so
+/// that whether a source's code is kept never depends on the request that came
+/// first. A source that needs more (far past what the largest allowed source
+/// takes) is compiled by its runs, under their own limits. The output limit is
+/// the largest compiled program kept.
+const COMPILE_LIMITS: Limits = Limits {
+    wall: Duration::from_secs(2),
+    fuel: 2_000_000_000,
+    memory_bytes: 256 << 20,
+    output_bytes: 1 << 20,
+};
 
 /// Where the guests are and how big the pool is.
 #[derive(Debug, Clone)]
@@ -43,6 +59,15 @@ pub struct WasmConfig {
     /// Start runs from a pre-initialised interpreter where the guest has a
     /// snapshot recipe (CPython, QuickJS). Off: every run starts it from scratch.
     pub preinit: bool,
+    /// Bytes of compiled programs kept for later runs of the same source, in
+    /// guests that can compile apart (`compiled.rs`); 0 keeps none, and every run
+    /// compiles its own source.
+    pub compiled_bytes: usize,
+}
+
+impl WasmConfig {
+    /// The compiled programs kept by default: a few thousand typical programs.
+    pub const COMPILED_BYTES: usize = 16 << 20;
 }
 
 /// The wasmtime sandbox.
@@ -57,6 +82,26 @@ struct Guest {
     spec: GuestSpec,
     pre: InstancePre<HostState>,
     entry: EntryKind,
+    /// Where its runs find their program compiled, when it compiles apart.
+    compiled: Option<CompiledPrograms>,
+}
+
+impl Guest {
+    fn new(
+        spec: GuestSpec,
+        pre: InstancePre<HostState>,
+        entry: EntryKind,
+        config: &WasmConfig,
+    ) -> Guest {
+        let compiled = (spec.compiles_apart && config.compiled_bytes > 0)
+            .then(|| CompiledPrograms::new(config.compiled_bytes));
+        Guest {
+            spec,
+            pre,
+            entry,
+            compiled,
+        }
+    }
 }
 
 /// How a run enters a guest's instance.
@@ -123,6 +168,15 @@ impl WasmSandbox {
             missing,
             _ticker: ticker,
         })
+    }
+
+    /// How many programs of `language` have been compiled apart for their runs
+    /// (`compiled.rs`), since the sandbox was loaded.
+    pub fn compilations(&self, language: Language) -> u64 {
+        self.guests
+            .get(&language)
+            .and_then(|guest| guest.compiled.as_ref())
+            .map_or(0, CompiledPrograms::compilations)
     }
 
     /// Whether runs of `language` start from a pre-initialised snapshot.
@@ -224,15 +278,79 @@ enum Call {
     QuickJs(Box<preinit_js::Entry>),
 }
 
-/// One run of `request` in a fresh instance of `guest`.
+/// One run of `request` in a fresh instance of `guest`, from its compiled
+/// program where the guest keeps one.
 async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result<Report, RunError> {
-    let limits = request.limits;
     // A run with a seed sees the same "random" bytes every time (judging stays
     // reproducible, fuel included); without one, fresh entropy.
     let seed = request.seed.unwrap_or_else(rand::random);
-    let stdin = guest.spec.frame(&request.source, request.stdin.as_bytes());
+    let input = request.stdin.as_bytes();
+    let compiled = match &guest.compiled {
+        Some(programs) => programs
+            .get_or_compile(&request.source, || compile(engine, guest, &request.source))
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "compiling apart failed; the run compiles its source");
+                Compiled::Source
+            }),
+        None => Compiled::Source,
+    };
+    let stdin = match compiled {
+        Compiled::Code(code) => guest.spec.frame_compiled(&code, input),
+        Compiled::Source => guest.spec.frame(&request.source, input),
+    };
+    let ran = run(engine, guest, stdin, &request.limits, seed).await?;
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    Ok(Report {
+        language: request.language,
+        verdict: ran.verdict,
+        exit_code: ran.exit_code,
+        detail: ran.detail,
+        stdout: String::from_utf8_lossy(&ran.stdout).into_owned(),
+        stderr: eduscale_core::code::tail(&stderr, STDERR_TAIL).to_owned(),
+        wall_us: ran.wall.as_micros() as u64,
+        fuel: ran.fuel,
+        peak_memory_bytes: ran.peak_memory_bytes,
+    })
+}
+
+/// Compiles `source` in a run of its own that runs none of it: the code when it
+/// compiled cleanly, [`Compiled::Source`] for anything else (a syntax error, a
+/// limit), which the program's own runs then meet and report themselves.
+async fn compile(engine: &Engine, guest: &Guest, source: &str) -> Result<Compiled, RunError> {
+    let stdin = guest.spec.frame_to_compile(source);
+    let ran = run(engine, guest, stdin, &COMPILE_LIMITS, 0).await?;
+    Ok(
+        if ran.verdict == Verdict::Accepted && !ran.stdout.is_empty() {
+            Compiled::Code(ran.stdout.into())
+        } else {
+            Compiled::Source
+        },
+    )
+}
+
+/// What one run of a guest did.
+struct Ran {
+    verdict: Verdict,
+    exit_code: Option<i32>,
+    detail: Option<String>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    wall: Duration,
+    fuel: u64,
+    peak_memory_bytes: u64,
+}
+
+/// Runs `guest` once in a fresh instance, reading `stdin`, under `limits`.
+async fn run(
+    engine: &Engine,
+    guest: &Guest,
+    stdin: Vec<u8>,
+    limits: &Limits,
+    seed: u64,
+) -> Result<Ran, RunError> {
     let mut store =
-        new_store(engine, wasi(guest.spec.args, seed), stdin, &limits).map_err(RunError::host)?;
+        new_store(engine, wasi(guest.spec.args, seed), stdin, limits).map_err(RunError::host)?;
     let instance = guest
         .pre
         .instantiate_async(&mut store)
@@ -290,15 +408,13 @@ async fn execute(engine: &Engine, guest: &Guest, request: &RunRequest) -> Result
     if state.meter.hit_limit && verdict != Verdict::Accepted && verdict != Verdict::OutputLimit {
         verdict = Verdict::MemoryLimit;
     }
-    let stderr = String::from_utf8_lossy(&state.io.stderr);
-    Ok(Report {
-        language: request.language,
+    Ok(Ran {
         verdict,
         exit_code,
         detail,
-        stdout: String::from_utf8_lossy(&state.io.stdout).into_owned(),
-        stderr: eduscale_core::code::tail(&stderr, STDERR_TAIL).to_owned(),
-        wall_us: wall.as_micros() as u64,
+        stdout: state.io.stdout,
+        stderr: state.io.stderr,
+        wall,
         fuel,
         peak_memory_bytes: state.meter.peak as u64,
     })
@@ -376,12 +492,12 @@ fn load_guest(
         let name = preinit::cache_name(&sha256, &recipe);
         let entry = EntryKind::of(&recipe);
         let snapshot = cache::load_or_build(&config.cache_dir, engine, &name, || {
-            make_snapshot(engine, linker, spec, &recipe, entry, &wasm)
+            make_snapshot(engine, linker, (spec, config), &recipe, entry, &wasm)
         })
         .and_then(|module| Ok((linker.instantiate_pre(&module)?, entry)));
         match snapshot {
             Ok((pre, entry)) => {
-                return Ok(Guest { spec, pre, entry });
+                return Ok(Guest::new(spec, pre, entry, config));
             }
             Err(error) => tracing::warn!(
                 language = %spec.language,
@@ -397,18 +513,14 @@ fn load_guest(
     let pre = linker
         .instantiate_pre(&module)
         .map_err(|error| format!("{} cannot be linked: {error}", path.display()))?;
-    Ok(Guest {
-        spec,
-        pre,
-        entry: EntryKind::Start,
-    })
+    Ok(Guest::new(spec, pre, EntryKind::Start, config))
 }
 
 /// Makes and compiles `spec`'s snapshot, and checks that it runs a program.
 fn make_snapshot(
     engine: &Engine,
     linker: &Linker<HostState>,
-    spec: GuestSpec,
+    (spec, config): (GuestSpec, &WasmConfig),
     recipe: &SnapshotRecipe,
     entry: EntryKind,
     wasm: &[u8],
@@ -424,19 +536,16 @@ fn make_snapshot(
     };
     let (snapshot, spent) = segments::drop_spent(&snapshot)?;
     let module = Module::new(engine, &snapshot)?;
-    let guest = Guest {
-        spec,
-        pre: linker.instantiate_pre(&module)?,
-        entry,
-    };
+    let guest = Guest::new(spec, linker.instantiate_pre(&module)?, entry, config);
     block_on(|| check_snapshot(engine, &guest))??;
     let ms = started.elapsed().as_millis() as u64;
     tracing::info!(language = %spec.language, ms, spent, "made a pre-initialised snapshot");
     Ok(module)
 }
 
-/// Runs a tiny program in a new snapshot before it is cached: one that does not
-/// run it right is never used.
+/// Runs a tiny program in a new snapshot before it is cached (compiled apart
+/// first, where the guest does that): one that does not run it right is never
+/// used.
 async fn check_snapshot(engine: &Engine, guest: &Guest) -> anyhow::Result<()> {
     let request = RunRequest::new(guest.spec.language, "print(6 * 7)", "");
     let report = execute(engine, guest, &request).await?;

@@ -16,6 +16,7 @@ pub fn config() -> WasmConfig {
         cache_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guest-cache"),
         slots: 64,
         preinit: true,
+        compiled_bytes: WasmConfig::COMPILED_BYTES,
     }
 }
 
@@ -55,6 +56,21 @@ pub fn cold_sandbox() -> &'static WasmSandbox {
         let config = WasmConfig {
             slots: 8,
             preinit: false,
+            ..config()
+        };
+        WasmSandbox::load(&config).expect("engine")
+    })
+}
+
+/// A sandbox whose runs compile their own source (no compiled programs kept):
+/// the baseline the compiled-once runs are held to.
+pub fn compiling_sandbox() -> &'static WasmSandbox {
+    static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        log();
+        let config = WasmConfig {
+            slots: 8,
+            compiled_bytes: 0,
             ..config()
         };
         WasmSandbox::load(&config).expect("engine")
