@@ -27,12 +27,32 @@ impl StateHash {
         BUFFER.with_borrow_mut(|buffer| {
             buffer.clear();
             // Encoding a state cannot fail: it holds strings, numbers, options
-            // and vectors only. An empty buffer would just make the hash disagree.
-            let bytes = postcard::to_extend(state, std::mem::take(buffer)).unwrap_or_default();
-            let hash = StateHash(xxhash_rust::xxh3::xxh3_64(&bytes));
-            *buffer = bytes;
-            hash
+            // and vectors only. A partial buffer would just make the hash disagree.
+            let _ = postcard::serialize_with_flavor(state, Appending(buffer));
+            StateHash(xxhash_rust::xxh3::xxh3_64(buffer))
         })
+    }
+}
+
+/// postcard's output into a reused vector. Its own `to_extend` copies a slice
+/// (a player's code) byte by byte; this copies it whole.
+struct Appending<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Appending<'_> {
+    type Output = ();
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 
