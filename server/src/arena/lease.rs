@@ -15,6 +15,7 @@ use crate::redis::redlock::Lease;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, Weak};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// A battle this instance owns.
 #[derive(Debug)]
@@ -128,19 +129,32 @@ impl Held {
 /// carries the deltas, and every battle's deltas waited behind them (the arena
 /// bench's p99 rose to 35-45 ms every 1.7 s, and moved with the period when
 /// the TTL did). Sliced, each round is a script of a hundred-odd keys.
-const RENEWAL_SLICES: u64 = 16;
+const RENEWAL_SLICES: usize = 16;
 
 /// Renews every lease this instance holds, three times per TTL, a slice at a
 /// time, until the arena is dropped.
+///
+/// Each slice's round runs as a task of its own, so the rounds keep their
+/// times when one is slow: a lock node that does not answer makes each round
+/// wait for it (up to a quarter of the TTL), and sixteen such waits in a row
+/// would outlast the leases. A slice whose last round is still running is
+/// skipped once.
 pub(crate) async fn keep_renewing(weak: Weak<Shared>) {
-    for round in 0_u64.. {
+    let mut rounds: [Option<JoinHandle<()>>; RENEWAL_SLICES] = Default::default();
+    for slice in (0..RENEWAL_SLICES).cycle() {
         let every = match weak.upgrade() {
             Some(shared) => renew_every(&shared),
             None => return,
         };
         tokio::time::sleep(every / RENEWAL_SLICES as u32).await;
         let Some(shared) = weak.upgrade() else { return };
-        Box::pin(renew_slice(&shared, round % RENEWAL_SLICES)).await;
+        if rounds[slice].as_ref().is_some_and(|r| !r.is_finished()) {
+            tracing::debug!(slice, "the last renewal of this slice is still running");
+            continue;
+        }
+        rounds[slice] = Some(tokio::spawn(async move {
+            renew_slice(&shared, slice as u64).await;
+        }));
     }
 }
 
@@ -170,7 +184,7 @@ async fn renew_slice(shared: &Shared, slice: u64) {
             alive
         });
         map.iter()
-            .filter(|(battle, _)| *battle % RENEWAL_SLICES == slice)
+            .filter(|(battle, _)| *battle % RENEWAL_SLICES as u64 == slice)
             .map(|(battle, h)| ((*battle, h.owned.epoch), h.owned.lease.clone()))
             .unzip()
     };
