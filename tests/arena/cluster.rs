@@ -45,6 +45,26 @@ impl RedisNodes {
     }
 }
 
+impl RedisNodes {
+    /// Freezes node `i` (SIGSTOP): it keeps its connections and answers nothing.
+    pub fn pause(&self, i: usize) {
+        signal(&self.children[i], "-STOP");
+    }
+
+    /// Thaws node `i` (SIGCONT).
+    pub fn resume(&self, i: usize) {
+        signal(&self.children[i], "-CONT");
+    }
+}
+
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
 impl Drop for RedisNodes {
     fn drop(&mut self) {
         for child in &mut self.children {
@@ -184,11 +204,7 @@ impl Instance {
     }
 
     fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        self::signal(&self.child, signal);
     }
 
     /// Kills it at once (no shutdown, no lease release).

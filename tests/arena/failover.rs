@@ -334,3 +334,51 @@ async fn moves_waiting_behind_a_failed_write_are_played_by_the_next_owner(db: Pg
     assert_whole(&seats);
     world.cleanup().await;
 }
+
+/// How many leases the instances have taken, all together.
+async fn leases_taken(world: &World) -> f64 {
+    let mut sum = 0.0;
+    for instance in &world.instances {
+        sum += instance.counter("arena_leases_taken_total").await;
+    }
+    sum
+}
+
+/// One of the three lock nodes freezes (it holds its connections and answers
+/// nothing) for five lease TTLs: every renewal round waits out its timeout on
+/// it, and the leases must still be renewed in time by the other two, with no
+/// lapse, no new owner, and the battle going on.
+#[sqlx::test]
+async fn a_frozen_lock_node_costs_no_owner_its_battles(db: PgPool) {
+    let (world, ana, battle, mut seats) = running_duel_on_both(&db).await;
+    let owner = new_owner(&world, battle, None).await;
+    let taken_before = leases_taken(&world).await;
+    let missed = "arena_lease_renewals_missed_total";
+    let missed_before = world.instances[owner].counter(missed).await;
+
+    world.nodes.pause(0);
+    let mut typed = String::new();
+    for word in ["one", "two", "three", "four", "five"] {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let edits = vec![TextEdit {
+            at: 0,
+            delete: 0,
+            insert: format!("{word} "),
+        }];
+        seats[0].play(battle, PlayerAction::Edit { edits }).await;
+        typed.insert_str(0, &format!("{word} "));
+    }
+    let missed_after = world.instances[owner].counter(missed).await;
+    let owner_after = world.owner(battle).await;
+    let taken_after = leases_taken(&world).await;
+    world.nodes.resume(0);
+
+    assert_eq!(missed_after, missed_before, "leases lapsed");
+    assert_eq!(owner_after, Some(owner));
+    assert_eq!(taken_after, taken_before, "a battle changed hands");
+    let (ana_id, typed) = (ana.id, typed.as_str());
+    all_until(&mut seats, move |s| code_of(s, ana_id) == typed).await;
+    settle(&mut seats).await;
+    assert_whole(&seats);
+    world.cleanup().await;
+}

@@ -19,7 +19,8 @@ pub struct World {
     pub instances: Vec<Instance>,
     /// The database.
     pub db: PgPool,
-    _nodes: RedisNodes,
+    /// The three lock nodes.
+    pub nodes: RedisNodes,
 }
 
 /// The URL of a `#[sqlx::test]` database.
@@ -55,7 +56,7 @@ impl World {
             deployment,
             instances: started,
             db,
-            _nodes: nodes,
+            nodes,
         }
     }
 
