@@ -52,13 +52,10 @@ pub fn sandbox() -> &'static WasmSandbox {
 pub fn cold_sandbox() -> &'static WasmSandbox {
     static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
     SANDBOX.get_or_init(|| {
-        log();
-        let config = WasmConfig {
-            slots: 8,
+        baseline(WasmConfig {
             preinit: false,
             ..config()
-        };
-        WasmSandbox::load(&config).expect("engine")
+        })
     })
 }
 
@@ -67,14 +64,17 @@ pub fn cold_sandbox() -> &'static WasmSandbox {
 pub fn compiling_sandbox() -> &'static WasmSandbox {
     static SANDBOX: OnceLock<WasmSandbox> = OnceLock::new();
     SANDBOX.get_or_init(|| {
-        log();
-        let config = WasmConfig {
-            slots: 8,
+        baseline(WasmConfig {
             compiled_bytes: 0,
             ..config()
-        };
-        WasmSandbox::load(&config).expect("engine")
+        })
     })
+}
+
+/// A small sandbox with `config`, for comparisons.
+fn baseline(config: WasmConfig) -> WasmSandbox {
+    log();
+    WasmSandbox::load(&WasmConfig { slots: 8, ..config }).expect("engine")
 }
 
 /// `request`'s report from `sandbox` (the pre-initialised or the cold one).
