@@ -122,7 +122,7 @@ impl Held {
 }
 
 /// Into how many slices the held leases are cut for renewal (by battle id);
-/// one slice is renewed at a time, each once per period.
+/// the slices take turns, each renewed once per period.
 ///
 /// Renewing all of them at once made a burst every period: with 2,500 battles
 /// per instance, a dozen scripts of a thousand keys each on the Redis that also
@@ -159,8 +159,7 @@ pub(crate) async fn keep_renewing(weak: Weak<Shared>) {
 }
 
 /// One round of renewals, of the battles in `slice`: the locks (one script per
-/// lock node per thousand)
-/// and the owner keys (likewise, fenced by the epoch). An owner key that names
+/// lock node per thousand) and the owner keys (likewise, fenced by the epoch). An owner key that names
 /// a later epoch means a successor took over: that actor is told to stop. A
 /// lock that could not be extended (a slow lock node, or it lapsed while this
 /// process was paused) is decided by the epoch: a fenced write of nothing, for
