@@ -359,7 +359,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The typed program every player starts from (a realistic starting document).
-const STARTER: &str = "import sys\n\n\ndef solve(data):\n    \"\"\"Read the input, compute, return the answer.\"\"\"\n    numbers = [int(x) for x in data.split()]\n    total = 0\n    for n in numbers:\n        total += n\n    return total\n\n\ndef main():\n    data = sys.stdin.read()\n    print(solve(data))\n\n\nif __name__ == \"__main__\":\n    main()\n";
+pub(super) const STARTER: &str = "import sys\n\n\ndef solve(data):\n    \"\"\"Read the input, compute, return the answer.\"\"\"\n    numbers = [int(x) for x in data.split()]\n    total = 0\n    for n in numbers:\n        total += n\n    return total\n\n\ndef main():\n    data = sys.stdin.read()\n    print(solve(data))\n\n\nif __name__ == \"__main__\":\n    main()\n";
 
 async fn measure(target: &Target, args: &ArenaBenchArgs) -> anyhow::Result<serde_json::Value> {
     let people = seed_people(target, args.clients).await?;

@@ -14,6 +14,7 @@
 //!   (`compiled_per_run`); `ratio` is once / per run at the median.
 //! - `peak_rss_mb`: this process's high-water mark at the end.
 
+use super::arena::STARTER;
 use super::{Percentiles, peak_rss_mb, round3};
 use crate::cli::BenchArgs;
 use crate::config::Config;
@@ -133,10 +134,8 @@ async fn hello(runner: &Runner, language: Language, user: &str) -> anyhow::Resul
     Ok(took)
 }
 
-/// A battle's starter, as a submission: it reads numbers and prints their sum.
-const SUBMISSION: &str = "import sys\n\n\ndef solve(data):\n    \"\"\"Read the input, compute, return the answer.\"\"\"\n    numbers = [int(x) for x in data.split()]\n    total = 0\n    for n in numbers:\n        total += n\n    return total\n\n\ndef main():\n    data = sys.stdin.read()\n    print(solve(data))\n\n\nif __name__ == \"__main__\":\n    main()\n";
-
-/// Judging [`SUBMISSION`] on 8 cases, `samples` times each way, alternating: with
+/// Judging the arena bench's starter ([`STARTER`]: it reads numbers and prints
+/// their sum) on 8 cases, `samples` times each way, alternating: with
 /// the program compiled once for its runs, and compiled by every run. Each sample
 /// judges a new source (a comment differs), as each submission is.
 async fn judge_figures(config: &Config, samples: usize) -> anyhow::Result<serde_json::Value> {
@@ -185,7 +184,7 @@ async fn judge_submission(
     tests: &[TestCase],
     sample: usize,
 ) -> anyhow::Result<Duration> {
-    let source = format!("{SUBMISSION}# submission {sample}\n");
+    let source = format!("{STARTER}# submission {sample}\n");
     let started = Instant::now();
     let judgement = judge(
         runner,

@@ -113,7 +113,7 @@ impl CompiledPrograms {
         Ok(compiled)
     }
 
-    /// How many compilations have been kept since the start.
+    /// How many sources have been compiled since the start, kept or not.
     pub fn compilations(&self) -> u64 {
         self.lock().compilations
     }
