@@ -213,6 +213,13 @@ const GUEST_NICE: i32 = 10;
 /// server slows judging down rather than stopping it. (The wall-clock limit is
 /// five seconds against about two of fuel, so a run is not cut off by waiting
 /// behind a burst.) Measured by `eduscale bench arena` with the guests running.
+///
+/// A nice level only orders threads within one scheduling group. Linux first
+/// shares the cores between groups (a login session's autogroup, a systemd
+/// service's cgroup), so guests at any nice level, even `SCHED_IDLE`, still
+/// take their group's share from a Redis or PostgreSQL in another group, and
+/// every socket waits on Redis. That is for the deployment to settle (README,
+/// "Judging under load"), not for this thread.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
