@@ -217,9 +217,9 @@ const GUEST_NICE: i32 = 10;
 /// A nice level only orders threads within one scheduling group. Linux first
 /// shares the cores between groups (a login session's autogroup, a systemd
 /// service's cgroup), so guests at any nice level, even `SCHED_IDLE`, can
-/// still take their group's share from a Redis or PostgreSQL in another group, and
-/// every socket waits on Redis. That is for the deployment to settle (README,
-/// "Judging under load"), not for this thread.
+/// still take their group's share from a Redis or PostgreSQL in another
+/// group, and every socket waits on Redis. That is for the deployment to
+/// settle (README, "Judging under load"), not for this thread.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {

@@ -63,19 +63,17 @@ pub fn build(settings: EngineSettings) -> anyhow::Result<Engine> {
         // peak RSS 110 MB against 133.
         //
         // Known limit (wasmtime 48 and 49): one scan reports at most 32 runs of
-        // dirty pages, and everything past the 32nd is unmapped. A CPython run
-        // dirties about 66 (118 pages scattered over its 11 MiB), so the last
-        // 3 MiB are unmapped after every run and fault back in on the next:
-        // keeping more resident changes nothing. With the limit raised (a
-        // patched copy of the crate, not shipped) `eduscale bench runner`
-        // made 5,350-5,940 Python runs/s against 1,230-1,460. The snapshot's
-        // objects are now immortal (`python_snapshot!` in guest.rs), and the
-        // limit matters less: scanning a slot after each run (a trial build), a
-        // hello run left 7 runs of pages (92 KiB) and judged programs 16 to 41
-        // in a slot's first runs. Merging them below 32 by making the pages
-        // between them private (tried, not kept) copied more on every reset
-        // than it saved: Python hello 8,650-9,660 runs/s against 9,570-14,340
-        // without, judging unchanged (3.80 ms against 3.85).
+        // dirty pages, and everything past the 32nd is unmapped, to fault back
+        // in on the slot's next run. Before the snapshot's objects were made
+        // immortal (`python_snapshot!` in guest.rs), a CPython run left about
+        // 66 runs and raising the limit (a patched crate, not shipped) took
+        // `eduscale bench runner` from 1,230-1,460 Python runs/s to
+        // 5,350-5,940. Now a hello run leaves 7 runs of pages (92 KiB), and a
+        // judged program 16 to 41 in a slot's first runs (a trial build that
+        // scanned each slot after its run). Merging runs below 32 by making the
+        // pages between them private was tried and not kept: it copied more on
+        // every reset than it saved (Python hello 8,650-9,660 runs/s against
+        // 9,570-14,340 without, judging 3.80 ms against 3.85).
         .pagemap_scan(Enabled::Auto)
         .max_unused_warm_slots(settings.slots);
 
